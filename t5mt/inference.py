@@ -1,0 +1,121 @@
+"""Load a trained translator from a run folder and translate batches of sentences."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+from tqdm.auto import tqdm
+from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
+
+from t5mt.data.tokenizer import load_saved
+from t5mt.errors import RunFolderError
+from t5mt.network import t5_from_saved_config
+from t5mt.runs import RunFolder
+
+log = logging.getLogger(__name__)
+
+
+def find_checkpoint(run: RunFolder, ckpt: str = "best") -> Path:
+    """`best`, `last`, or a path to a .ckpt file; the error lists what the run has."""
+    path = run.checkpoints_dir / f"{ckpt}.ckpt" if ckpt in ("best", "last") else Path(ckpt)
+    if not path.is_file():
+        present = sorted(p.name for p in run.checkpoints_dir.glob("*.ckpt"))
+        raise RunFolderError(
+            f"no checkpoint '{path}' (checkpoints in {run.root}: {present or 'none'})"
+        )
+    return path
+
+
+def check_run_folder(root: str | Path) -> RunFolder:
+    """The run folder at `root`, after checking it holds a config, a model and a tokenizer."""
+    run = RunFolder(Path(root))
+    if not run.root.is_dir():
+        raise RunFolderError(f"'{root}' is not a folder")
+    for required in (run.config, run.model_config, run.tokenizer_dir):
+        if not required.exists():
+            raise RunFolderError(
+                f"'{root}' is not a t5mt run folder: it has no {required.relative_to(run.root)}"
+            )
+    return run
+
+
+@dataclass
+class Translator:
+    """A network, its tokenizer and the input conventions it was trained with."""
+
+    network: T5ForConditionalGeneration
+    tokenizer: PreTrainedTokenizerBase
+    task_prefix: str = ""
+    max_source_length: int = 128
+
+    @classmethod
+    def from_run(cls, root: str | Path, ckpt: str = "best", device: str = "cpu") -> "Translator":
+        """Rebuild the network from the run's saved architecture and load a checkpoint into it."""
+        run = check_run_folder(root)
+        network = t5_from_saved_config(run.model_config)
+        state = torch.load(find_checkpoint(run, ckpt), map_location="cpu", weights_only=False)
+        weights = {
+            key.removeprefix("network."): value
+            for key, value in state["state_dict"].items()
+            if key.startswith("network.")
+        }
+        network.load_state_dict(weights, strict=False)
+        network.tie_weights()
+        config = OmegaConf.load(run.config)
+        return cls(
+            network=network.to(device).eval(),
+            tokenizer=load_saved(run.tokenizer_dir),
+            task_prefix=config.task_prefix,
+            max_source_length=config.data.max_source_length,
+        )
+
+    @torch.inference_mode()
+    def translate(
+        self,
+        sentences: Sequence[str],
+        batch_size: int = 64,
+        num_beams: int = 1,
+        length_penalty: float = 1.0,
+        max_new_tokens: int = 128,
+        progress: bool = False,
+    ) -> list[str]:
+        """Translate `sentences` in batches of similar length; the output keeps input order.
+
+        Empty sentences translate to empty strings; over-long ones are truncated with a warning.
+        """
+        encoded = self.tokenizer([self.task_prefix + s for s in sentences])["input_ids"]
+        too_long = sum(len(ids) > self.max_source_length for ids in encoded)
+        if too_long:
+            log.warning(
+                "%d of %d inputs are longer than %d tokens and were truncated",
+                too_long,
+                len(sentences),
+                self.max_source_length,
+            )
+        todo = sorted(
+            (i for i, s in enumerate(sentences) if s.strip()), key=lambda i: len(encoded[i])
+        )
+        translations = [""] * len(sentences)
+        batches = range(0, len(todo), batch_size)
+        for start in tqdm(batches, desc="translating", unit="batch", disable=not progress):
+            indices = todo[start : start + batch_size]
+            batch = self.tokenizer.pad(
+                {"input_ids": [encoded[i][: self.max_source_length] for i in indices]},
+                return_tensors="pt",
+            ).to(self.network.device)
+            generated = self.network.generate(
+                **batch,
+                num_beams=num_beams,
+                length_penalty=length_penalty,
+                max_new_tokens=max_new_tokens,
+            )
+            for index, text in zip(
+                indices,
+                self.tokenizer.batch_decode(generated, skip_special_tokens=True),
+                strict=True,
+            ):
+                translations[index] = text
+        return translations

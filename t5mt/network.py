@@ -1,0 +1,61 @@
+"""Build the T5 network: pretrained weights by name or path, or a fresh model from a config."""
+
+from pathlib import Path
+
+from transformers import PreTrainedTokenizerBase, T5Config, T5ForConditionalGeneration
+
+from t5mt.data.tokenizer import hub_message
+from t5mt.errors import HubUnreachableError
+
+
+def t5_from_config(
+    tokenizer: PreTrainedTokenizerBase,
+    d_model: int = 128,
+    d_ff: int = 512,
+    d_kv: int = 32,
+    num_heads: int = 4,
+    num_layers: int = 2,
+    num_decoder_layers: int = 2,
+    dropout_rate: float = 0.1,
+    feed_forward_proj: str = "relu",
+    relative_attention_num_buckets: int = 32,
+    tie_word_embeddings: bool = True,
+) -> T5ForConditionalGeneration:
+    """A randomly initialised T5 sized for `tokenizer`'s vocabulary."""
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=d_model,
+        d_ff=d_ff,
+        d_kv=d_kv,
+        num_heads=num_heads,
+        num_layers=num_layers,
+        num_decoder_layers=num_decoder_layers,
+        dropout_rate=dropout_rate,
+        feed_forward_proj=feed_forward_proj,
+        relative_attention_num_buckets=relative_attention_num_buckets,
+        tie_word_embeddings=tie_word_embeddings,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    return T5ForConditionalGeneration(config)
+
+
+def t5_pretrained(
+    tokenizer: PreTrainedTokenizerBase, name_or_path: str, dropout_rate: float = 0.1
+) -> T5ForConditionalGeneration:
+    """Pretrained T5 weights from the Hub (e.g. `t5-small`) or from a local folder."""
+    try:
+        network = T5ForConditionalGeneration.from_pretrained(
+            name_or_path, dropout_rate=dropout_rate
+        )
+    except OSError as error:
+        raise HubUnreachableError(hub_message("model", name_or_path, error)) from error
+    if network.config.vocab_size < len(tokenizer):
+        network.resize_token_embeddings(len(tokenizer))
+    return network
+
+
+def t5_from_saved_config(config_file: str | Path) -> T5ForConditionalGeneration:
+    """An untrained network with the architecture a run saved (weights come from a checkpoint)."""
+    return T5ForConditionalGeneration(T5Config.from_json_file(str(config_file)))

@@ -1,0 +1,52 @@
+"""Translate: `python -m t5mt.translate run=<run folder> text="..."` (or input=<file>, or stdin)."""
+
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from t5mt.cli import reported_errors
+from t5mt.data.files import read_lines
+from t5mt.inference import Translator
+from t5mt.runs import write_text_atomic
+
+
+def read_input(cfg: DictConfig) -> list[str]:
+    """Sentences from `text`, the `input` file, or standard input (one per line)."""
+    if cfg.text is not None:
+        return [str(cfg.text)]
+    if cfg.input is not None:
+        return read_lines(Path(cfg.input), allow_empty=True)
+    return [line.rstrip("\r\n") for line in sys.stdin]
+
+
+def translate(cfg: DictConfig) -> list[str]:
+    """Translate the configured input and write it to `output` or standard output."""
+    sentences = read_input(cfg)
+    translator = Translator.from_run(cfg.run, ckpt=cfg.ckpt, device=cfg.device)
+    translations = translator.translate(
+        sentences,
+        batch_size=cfg.batch_size,
+        num_beams=cfg.num_beams,
+        length_penalty=cfg.length_penalty,
+        max_new_tokens=cfg.max_new_tokens,
+        progress=cfg.input is not None,
+    )
+    text = "".join(t + "\n" for t in translations)
+    if cfg.output:
+        write_text_atomic(Path(cfg.output), text)
+    else:
+        sys.stdout.write(text)
+    return translations
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="translate")
+def main(cfg: DictConfig) -> None:
+    """Hydra entrypoint."""
+    with reported_errors():
+        translate(cfg)
+
+
+if __name__ == "__main__":
+    main()

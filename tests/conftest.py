@@ -1,0 +1,77 @@
+"""Shared fixtures: the repository's paths, tiny corpora and a runner for the real entrypoints."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Nothing in the test suite may reach the network: the Hub answers "offline" at once.
+# Set before datasets/huggingface_hub are imported: they read these flags at import time.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["WANDB_MODE"] = "offline"
+
+import pytest
+from datasets import Dataset, DatasetDict
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = REPO / "conf"
+MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
+needs_multi30k = pytest.mark.skipif(
+    not MULTI30K.is_dir(), reason=f"the Multi30k files are not at {MULTI30K}"
+)
+
+
+def pairs_to_corpus(pairs: list[tuple[str, str]]) -> DatasetDict:
+    """A DatasetDict in the WMT schema with the same pairs in every split."""
+    split = Dataset.from_dict({"translation": [{"en": en, "de": de} for en, de in pairs]})
+    return DatasetDict(train=split, validation=split, test=split)
+
+
+@pytest.fixture
+def tiny_corpus() -> DatasetDict:
+    return pairs_to_corpus(
+        [
+            ("The dog sleeps.", "Der Hund schläft."),
+            (
+                "The small cat sees the old man in the garden.",
+                "Die kleine Katze sieht den alten Mann im Garten.",
+            ),
+            ("We help the children.", "Wir helfen den Kindern."),
+            ("She reads a book.", "Sie liest ein Buch."),
+            ("The women give the child a ball.", "Die Frauen geben dem Kind einen Ball."),
+        ]
+    )
+
+
+def run_module(
+    module: str, *args: str, cwd: Path, timeout: float = 600, **kwargs
+) -> subprocess.CompletedProcess:
+    """Run `python -m <module> <args>` as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+SMALL_DATA = (
+    "data.corpus.train_size=400",
+    "data.corpus.validation_size=40",
+    "data.corpus.test_size=40",
+    "model.tokenizer.vocab_size=300",
+    # an untrained model never stops on its own: keep its generations short
+    "module.max_new_tokens=16",
+)
+
+
+@pytest.fixture(scope="session")
+def debug_run(tmp_path_factory) -> Path:
+    """A run folder from a few-batch training run on a small synthetic corpus."""
+    cwd = tmp_path_factory.mktemp("debug_run")
+    result = run_module("t5mt.train", "trainer=debug", *SMALL_DATA, "hydra.run.dir=run", cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cwd / "run"

@@ -1,0 +1,60 @@
+"""Every option of every config group composes, and the config tree rejects unknown keys."""
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from tests.conftest import CONF
+
+GROUPS = ["model", "data", "trainer", "optim", "logger", "callbacks", "experiment"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def compose_config(*overrides: str):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+
+
+@pytest.mark.parametrize(
+    "group,option", [(group, option) for group in GROUPS for option in options(group)]
+)
+def test_every_group_option_composes(group: str, option: str) -> None:
+    cfg = compose_config(f"{group}={option}")
+    # every interpolation outside the Hydra runtime resolves
+    container = OmegaConf.to_container(cfg, resolve=False)
+    assert container["seed"] == 0
+    assert cfg.target_lang == "de"
+    if group == "optim":
+        factory = instantiate(cfg.optim.optimizer)
+        assert factory.keywords["lr"] == cfg.optim.lr
+
+
+def test_defaults_are_the_quickstart() -> None:
+    cfg = compose_config()
+    assert cfg.data.corpus._target_ == "t5mt.data.sources.synthetic_corpus"
+    assert cfg.model.tokenizer._target_ == "t5mt.data.tokenizer.train_sentencepiece"
+    assert cfg.task_prefix == ""
+
+
+def test_pretrained_recipe_uses_the_task_prefix_and_beam_search() -> None:
+    cfg = compose_config("experiment=wmt19_t5_small")
+    assert cfg.task_prefix == "translate English to German: "
+    assert cfg.data.task_prefix == "translate English to German: "
+    assert cfg.module.num_beams == 4
+    assert cfg.optim.optimizer._target_ == "transformers.optimization.Adafactor"
+
+
+def test_learning_rate_override_reaches_the_optimizer() -> None:
+    cfg = compose_config("optim.lr=3e-4")
+    assert instantiate(cfg.optim.optimizer).keywords["lr"] == 3e-4
+
+
+@pytest.mark.parametrize("override", ["optim.lrr=1e-3", "model=t5_huge", "trainer.nonsense=1"])
+def test_unknown_keys_and_options_are_rejected(override: str) -> None:
+    with pytest.raises(ConfigCompositionException):
+        compose_config(override)

@@ -1,0 +1,137 @@
+"""`python -m t5mt.evaluate`: scores from a run folder, equal to the sacrebleu command line's."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from t5mt.evaluate import split_of_run
+from t5mt.runs import RunFolder
+from tests.conftest import run_module
+
+pytestmark = pytest.mark.slow
+
+
+def sacrebleu_cli(hypotheses: Path, *references: Path) -> dict[str, float]:
+    """Scores from the sacrebleu command line, 4 decimals."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sacrebleu",
+            *map(str, references),
+            "-i",
+            str(hypotheses),
+            "-m",
+            "bleu",
+            "chrf",
+            "ter",
+            "-w",
+            "4",
+            "-f",
+            "json",
+            "-tok",
+            "13a",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # names as the CLI prints them: BLEU, chrF2, TER
+    return {
+        entry["name"].lower().rstrip("2"): entry["score"] for entry in json.loads(result.stdout)
+    }
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(debug_run: Path, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("eval") / "run"
+    shutil.copytree(debug_run, run)
+    result = run_module(
+        "t5mt.evaluate", f"run={run}", "num_beams=1", "max_new_tokens=16", cwd=run.parent
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run
+
+
+def test_test_split_report_has_scores_signatures_and_speed(evaluated_run: Path) -> None:
+    report = json.loads((evaluated_run / "eval/test.json").read_text())
+    assert report["sentences"] == 40
+    for metric in ("bleu", "chrf", "ter"):
+        assert isinstance(report[metric], float)
+        assert report[f"{metric}_signature"].startswith("nrefs:1")
+    assert report["decoding"]["num_beams"] == 1 and report["decoding"]["ckpt"] == "best"
+    assert report["sentences_per_second"] > 0
+    hypotheses = (evaluated_run / "eval/test.hyp").read_text().split("\n")
+    assert len(hypotheses) == 41 and hypotheses[-1] == ""
+
+
+def test_scores_equal_the_sacrebleu_command_line(evaluated_run: Path, tmp_path: Path) -> None:
+    _, references, _ = split_of_run(RunFolder(evaluated_run), "test")
+    reference_file = tmp_path / "ref.de"
+    reference_file.write_text("".join(r + "\n" for r in references[0]), encoding="utf-8")
+    report = json.loads((evaluated_run / "eval/test.json").read_text())
+    cli = sacrebleu_cli(evaluated_run / "eval/test.hyp", reference_file)
+    for metric in ("bleu", "chrf", "ter"):
+        assert report[metric] == pytest.approx(cli[metric], abs=1e-4), metric
+
+
+def test_files_with_two_references(evaluated_run: Path, tmp_path: Path) -> None:
+    source = tmp_path / "src.en"
+    source.write_text("The dog sees the cat.\nWe help the children.\n", encoding="utf-8")
+    first, second = tmp_path / "a.de", tmp_path / "b.de"
+    first.write_text("Der Hund sieht die Katze.\nWir helfen den Kindern.\n", encoding="utf-8")
+    second.write_text("Der Hund sieht eine Katze.\nWir helfen Kindern.\n", encoding="utf-8")
+    result = run_module(
+        "t5mt.evaluate",
+        f"run={evaluated_run}",
+        f"src={source}",
+        f"ref=[{first},{second}]",
+        "name=two_refs",
+        "num_beams=2",
+        "max_new_tokens=16",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((evaluated_run / "eval/two_refs.json").read_text())
+    assert report["sentences"] == 2
+    assert report["bleu_signature"].startswith("nrefs:2")
+    cli = sacrebleu_cli(evaluated_run / "eval/two_refs.hyp", first, second)
+    assert report["bleu"] == pytest.approx(cli["bleu"], abs=1e-4)
+
+
+def test_reference_with_wrong_line_count_is_an_error(evaluated_run: Path, tmp_path: Path) -> None:
+    source, reference = tmp_path / "src.en", tmp_path / "ref.de"
+    source.write_text("One.\nTwo.\n", encoding="utf-8")
+    reference.write_text("Eins.\n", encoding="utf-8")
+    result = run_module(
+        "t5mt.evaluate",
+        f"run={evaluated_run}",
+        f"src={source}",
+        f"ref=[{reference}]",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "has 1 lines but" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "prepare,message",
+    [
+        (lambda run: shutil.rmtree(run / "tokenizer"), "has no tokenizer"),
+        (lambda run: (run / "checkpoints/best.ckpt").unlink(), "checkpoints in"),
+        (lambda run: shutil.rmtree(run / ".hydra"), "is not a t5mt run folder"),
+    ],
+)
+def test_incomplete_run_folders_are_reported(
+    debug_run: Path, tmp_path: Path, prepare, message
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(debug_run, run)
+    prepare(run)
+    result = run_module("t5mt.evaluate", f"run={run}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,104 @@
+"""The real entrypoint, `python -m t5mt.train`, run as a user runs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tests.conftest import SMALL_DATA, run_module
+
+
+def train(*overrides: str, cwd: Path, timeout: float = 600):
+    return run_module("t5mt.train", *overrides, cwd=cwd, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_a_run_writes_the_complete_run_folder(debug_run: Path) -> None:
+    for name in [
+        ".hydra/config.yaml",
+        ".hydra/overrides.yaml",
+        "run.json",
+        "train.log",
+        "metrics.csv",
+        "model_config.json",
+        "tokenizer/spiece.model",
+        "tokenizer/tokenizer.json",
+        "checkpoints/best.ckpt",
+        "checkpoints/last.ckpt",
+        "results.json",
+        "samples.txt",
+    ]:
+        assert (debug_run / name).is_file(), name
+    status = json.loads((debug_run / "run.json").read_text())
+    assert status["status"] == "completed" and status["seed"] == 0
+    results = json.loads((debug_run / "results.json").read_text())
+    assert results["seed"] == 0
+    assert results["parameters"] > 100_000
+    assert results["train_tokens_per_second"] > 0
+    assert 0 <= results["padding_fraction"] < 1
+    assert results["test"]["bleu_signature"].startswith("nrefs:1|case:mixed")
+    assert {"bleu", "chrf", "loss"} <= set(results["test"])
+    assert "val" in results and "bleu" in results["val"]
+    config = yaml.safe_load((debug_run / ".hydra/config.yaml").read_text())
+    assert config["data"]["corpus"]["train_size"] == 400
+    assert (debug_run / "samples.txt").read_text().count("SRC ") == 20
+
+
+@pytest.mark.slow
+def test_checkpoint_holds_the_trained_network(debug_run: Path) -> None:
+    state = torch.load(debug_run / "checkpoints/best.ckpt", map_location="cpu", weights_only=False)
+    weights = state["state_dict"]
+    config = json.loads((debug_run / "model_config.json").read_text())
+    assert weights["network.shared.weight"].shape == (config["vocab_size"], config["d_model"])
+    assert state["hyper_parameters"]["num_beams"] == 1
+
+
+@pytest.mark.slow
+def test_multirun_writes_one_folder_per_job(tmp_path: Path) -> None:
+    result = train(
+        "-m",
+        "trainer=debug",
+        *SMALL_DATA,
+        "optim.lr=1e-3,3e-4",
+        "hydra.sweep.dir=sweep",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for job, lr in [("0", 1e-3), ("1", 3e-4)]:
+        folder = tmp_path / "sweep" / job
+        assert (folder / "results.json").is_file()
+        config = yaml.safe_load((folder / ".hydra/config.yaml").read_text())
+        assert config["optim"]["lr"] == lr
+        overrides = yaml.safe_load((folder / ".hydra/overrides.yaml").read_text())
+        assert any(o.startswith("optim.lr=") for o in overrides)
+
+
+@pytest.mark.slow
+def test_a_null_seed_is_drawn_and_recorded(tmp_path: Path) -> None:
+    result = train(
+        "trainer=debug", *SMALL_DATA, "seed=null", "test=false", "hydra.run.dir=run", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    seed = json.loads((tmp_path / "run/run.json").read_text())["seed"]
+    assert isinstance(seed, int) and seed >= 0
+    assert json.loads((tmp_path / "run/results.json").read_text())["seed"] == seed
+
+
+def test_unknown_key_fails_before_any_work(tmp_path: Path) -> None:
+    result = train("optim.lrr=1e-3", "hydra.run.dir=run", cwd=tmp_path, timeout=120)
+    assert result.returncode != 0
+    assert "lrr" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_pretrained_model_without_hub_names_the_offline_alternatives(tmp_path: Path) -> None:
+    result = train(
+        "model=t5_small", "trainer=debug", *SMALL_DATA[:3], "hydra.run.dir=run", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "model=t5_tiny" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads((tmp_path / "run/run.json").read_text())["status"] == "failed"

@@ -1,0 +1,84 @@
+"""`python -m t5mt.translate`: text, files and stdin, order and count preserved."""
+
+from pathlib import Path
+
+import pytest
+
+from t5mt.inference import Translator
+from tests.conftest import run_module
+
+pytestmark = pytest.mark.slow
+
+
+def test_text_argument_prints_one_translation(debug_run: Path, tmp_path: Path) -> None:
+    result = run_module(
+        "t5mt.translate",
+        f"run={debug_run}",
+        "text='The dog sleeps.'",
+        "max_new_tokens=16",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("\n") == 1
+
+
+def test_file_input_keeps_count_order_and_empty_lines(debug_run: Path, tmp_path: Path) -> None:
+    sentences = ["The dog sleeps.", "", "We help the small children in the garden.", "", "I read."]
+    source = tmp_path / "in.en"
+    source.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    output = tmp_path / "out.de"
+    result = run_module(
+        "t5mt.translate",
+        f"run={debug_run}",
+        f"input={source}",
+        f"output={output}",
+        "max_new_tokens=16",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = output.read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(lines) == len(sentences)
+    assert lines[1] == "" and lines[3] == ""
+    # the same sentences translated one by one give the same lines: batching restored the order
+    translator = Translator.from_run(debug_run)
+    assert lines == [
+        translator.translate([s], num_beams=4, max_new_tokens=16)[0] for s in sentences
+    ]
+
+
+def test_stdin_is_translated_line_by_line(debug_run: Path, tmp_path: Path) -> None:
+    result = run_module(
+        "t5mt.translate",
+        f"run={debug_run}",
+        "num_beams=1",
+        "max_new_tokens=16",
+        cwd=tmp_path,
+        input="A cat.\n\nA dog.\n",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.split("\n")
+    assert len(lines) == 4 and lines[1] == ""
+
+
+def test_invalid_utf8_names_the_line(debug_run: Path, tmp_path: Path) -> None:
+    source = tmp_path / "bad.en"
+    source.write_bytes(b"Fine.\nAlso fine.\nbroken \xff here\n")
+    result = run_module("t5mt.translate", f"run={debug_run}", f"input={source}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{source}, line 3: invalid UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_over_long_inputs_are_truncated_with_a_counted_warning(debug_run: Path, caplog) -> None:
+    translator = Translator.from_run(debug_run)
+    long = " ".join(["The small dog sees the old man."] * 40)
+    with caplog.at_level("WARNING"):
+        out = translator.translate([long, "The dog sleeps.", long], num_beams=1, max_new_tokens=8)
+    assert len(out) == 3
+    assert "2 of 3 inputs are longer than" in caplog.text
+
+
+def test_not_a_run_folder(tmp_path: Path) -> None:
+    result = run_module("t5mt.translate", f"run={tmp_path}", "text=Hello", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not a t5mt run folder" in result.stderr and "Traceback" not in result.stderr
