@@ -72,8 +72,21 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         _write_samples(run, datamodule, outputs["hypotheses"], cfg.num_samples)
     write_json_atomic(run.results, results)
     run.update_status(status="completed", finished=now())
-    log.info("results: %s", run.results)
+    log.info("done: %s", _summary(results))
+    log.info("run folder: %s", run.root)
     return best_val_bleu
+
+
+def _summary(results: dict) -> str:
+    """One line of the scores a user looks for first."""
+    parts = [f"val BLEU {results['val']['bleu']}"]
+    if "test" in results:
+        test = results["test"]
+        parts.append(
+            f"test BLEU {test['bleu']:.2f} chrF {test['chrf']:.2f} ({test['bleu_signature']})"
+        )
+    parts.append(f"{results['train_seconds']} s training")
+    return ", ".join(parts)
 
 
 def _metric(trainer: pl.Trainer, name: str) -> float | None:

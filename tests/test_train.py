@@ -102,3 +102,24 @@ def test_pretrained_model_without_hub_names_the_offline_alternatives(tmp_path: P
     assert "model=t5_tiny" in result.stderr
     assert "Traceback" not in result.stderr
     assert json.loads((tmp_path / "run/run.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_training_learns_to_translate(tmp_path: Path) -> None:
+    data = [
+        "data.corpus.train_size=6000",
+        "data.corpus.validation_size=100",
+        "data.corpus.test_size=100",
+        "module.val_bleu_sentences=100",
+        "optim.warmup_steps=50",
+        "logger=none",
+    ]
+    untrained = train(*data, "train=false", "hydra.run.dir=untrained", cwd=tmp_path)
+    assert untrained.returncode == 0, untrained.stderr[-3000:]
+    trained = train(*data, "trainer.max_epochs=3", "hydra.run.dir=trained", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    before = json.loads((tmp_path / "untrained/results.json").read_text())["test"]["bleu"]
+    after = json.loads((tmp_path / "trained/results.json").read_text())
+    assert before < 2
+    assert after["val"]["bleu"] > 15
+    assert after["test"]["bleu"] > before + 15

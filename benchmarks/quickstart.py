@@ -1,0 +1,50 @@
+"""Benchmark the quickstart: wall time, test BLEU and train tokens/s of `python -m t5mt.train`.
+
+    python benchmarks/quickstart.py [extra overrides ...]
+
+Runs the real command in a fresh process (start-up, tokenizer training, training, validation and
+the test decode all count), then prints one Markdown table row for the README.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    overrides = sys.argv[1:]
+    with tempfile.TemporaryDirectory() as work:
+        run = Path(work) / "run"
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "t5mt.train",
+                f"hydra.run.dir={run}",
+                "trainer.enable_progress_bar=false",
+                *overrides,
+            ],
+            check=True,
+        )
+        wall = time.perf_counter() - started
+        results = json.loads((run / "results.json").read_text())
+    test = results["test"]
+    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print("| command | wall time | test BLEU | test chrF | train tokens/s | padding |")
+    print("|---|---|---|---|---|---|")
+    command = " ".join(["python -m t5mt.train", *overrides])
+    print(
+        f"| `{command}` | {wall:.0f} s | {test['bleu']:.1f} | {test['chrf']:.1f} "
+        f"| {results['train_tokens_per_second']:,.0f} | {results['padding_fraction']:.0%} |"
+    )
+    print(f"BLEU signature: {test['bleu_signature']}")
+
+
+if __name__ == "__main__":
+    main()
