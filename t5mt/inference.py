@@ -103,7 +103,7 @@ class Translator:
         for start in tqdm(batches, desc="translating", unit="batch", disable=not progress):
             indices = todo[start : start + batch_size]
             batch = self.tokenizer.pad(
-                {"input_ids": [encoded[i][: self.max_source_length] for i in indices]},
+                {"input_ids": [self._truncated(encoded[i]) for i in indices]},
                 return_tensors="pt",
             ).to(self.network.device)
             generated = self.network.generate(
@@ -119,3 +119,9 @@ class Translator:
             ):
                 translations[index] = text
         return translations
+
+    def _truncated(self, ids: list[int]) -> list[int]:
+        """At most `max_source_length` ids, still ending in </s> as in training."""
+        if len(ids) <= self.max_source_length:
+            return ids
+        return [*ids[: self.max_source_length - 1], self.tokenizer.eos_token_id]

@@ -48,10 +48,11 @@ class TranslationModule(pl.LightningModule):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cross-entropy loss of a batch (labels padded with -100)."""
+        # decoder inputs instead of labels: the network would compute a second, unused loss
         logits = self.network(
             input_ids=batch["input_ids"],
             attention_mask=batch["attention_mask"],
-            labels=batch["labels"],
+            decoder_input_ids=self.network.prepare_decoder_input_ids_from_labels(batch["labels"]),
         ).logits
         return self.loss_fn(logits.flatten(0, 1), batch["labels"].flatten())
 
@@ -95,7 +96,7 @@ class TranslationModule(pl.LightningModule):
         scores = corpus_scores(hypotheses, [references], self.hparams.target_lang)
         self.log(f"{split}/bleu", scores["bleu"], prog_bar=True)
         self.log(f"{split}/chrf", scores["chrf"])
-        self.last_outputs = {"split": data_split, "hypotheses": hypotheses, **scores}
+        self.last_outputs = {"hypotheses": hypotheses, **scores}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, "val", self.hparams.val_bleu_sentences)

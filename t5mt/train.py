@@ -13,6 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from t5mt.cli import reported_errors
+from t5mt.data.datamodule import TranslationDataModule
 from t5mt.runs import RunFolder, format_samples, now, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -59,15 +60,17 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         "parameters": sum(p.numel() for p in network.parameters()),
         "train_seconds": round(train_seconds, 1),
         **module.throughput.summary(),
-        "val": {"bleu": best_val_bleu, "loss": _metric(trainer, "val/loss")},
+        # the best checkpoint's BLEU, and the loss of the final validation
+        "val": {"bleu": best_val_bleu, "final_loss": _metric(trainer, "val/loss")},
     }
     if cfg.test:
-        ckpt = "best" if cfg.train and trainer.checkpoint_callback.best_model_path else None
+        callback = trainer.checkpoint_callback
+        ckpt = "best" if cfg.train and callback and callback.best_model_path else None
         trainer.test(module, datamodule=datamodule, ckpt_path=ckpt)
         outputs = module.last_outputs
         results["test"] = {
             "loss": _metric(trainer, "test/loss"),
-            **{k: v for k, v in outputs.items() if k != "hypotheses"},
+            **{k: v for k, v in outputs.items() if k not in ("hypotheses", "split")},
         }
         _write_samples(run, datamodule, outputs["hypotheses"], cfg.num_samples)
     write_json_atomic(run.results, results)
@@ -101,7 +104,9 @@ def _best_score(trainer: pl.Trainer) -> float | None:
     return round(float(callback.best_model_score), 2)
 
 
-def _write_samples(run: RunFolder, datamodule, hypotheses: list[str], count: int) -> None:
+def _write_samples(
+    run: RunFolder, datamodule: TranslationDataModule, hypotheses: list[str], count: int
+) -> None:
     pairs = datamodule.pairs("test")[:count]
     write_text_atomic(
         run.samples,

@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict
 from torch.utils.data import DataLoader
 from transformers import DataCollatorForSeq2Seq, PreTrainedTokenizerBase
 
-from t5mt.data.batching import RandomBatching
+from t5mt.data.batching import LengthBucketedBatching, RandomBatching
 from t5mt.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class TranslationDataModule(pl.LightningDataModule):
     def __init__(
         self,
         corpus: Callable[[], DatasetDict],
-        batching: RandomBatching | None = None,
+        batching: RandomBatching | LengthBucketedBatching | None = None,
         eval_batch_size: int = 128,
         max_source_length: int = 128,
         max_target_length: int = 128,

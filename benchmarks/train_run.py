@@ -1,6 +1,7 @@
-"""Benchmark the quickstart: wall time, test BLEU and train tokens/s of `python -m t5mt.train`.
+"""Benchmark a training run: wall time, test BLEU and train tokens/s of `python -m t5mt.train`.
 
-    python benchmarks/quickstart.py [extra overrides ...]
+    python benchmarks/train_run.py                            # the quickstart
+    python benchmarks/train_run.py experiment=multi30k_tiny data.corpus.mirror=<dir>
 
 Runs the real command in a fresh process (start-up, tokenizer training, training, validation and
 the test decode all count), then prints one Markdown table row for the README.
