@@ -2,6 +2,7 @@
 
     python benchmarks/train_run.py                            # the quickstart
     python benchmarks/train_run.py experiment=multi30k_tiny data.corpus.mirror=<dir>
+    python benchmarks/train_run.py --keep runs/quickstart     # keep the run folder
 
 Runs the real command in a fresh process (start-up, tokenizer training, training, validation and
 the test decode all count), then prints one Markdown table row for the README.
@@ -19,8 +20,11 @@ from pathlib import Path
 
 def main() -> None:
     overrides = sys.argv[1:]
+    keep = None
+    if overrides[:1] == ["--keep"]:
+        keep, overrides = Path(overrides[1]).resolve(), overrides[2:]
     with tempfile.TemporaryDirectory() as work:
-        run = Path(work) / "run"
+        run = keep or Path(work) / "run"
         started = time.perf_counter()
         subprocess.run(
             [

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
 from t5mt.errors import T5mtError
-from t5mt.inference import Translator
+from t5mt.inference import Translator, decoding_settings
 from t5mt.metrics import corpus_scores
 from t5mt.runs import RunFolder, write_json_atomic, write_text_atomic
 
@@ -58,20 +58,15 @@ def evaluate(cfg: DictConfig) -> dict:
     else:
         sources, references, target_lang = split_of_run(run, cfg.split)
         name = cfg.name or cfg.split
-    decoding = {
-        key: cfg[key]
-        for key in ("ckpt", "num_beams", "length_penalty", "max_new_tokens", "batch_size")
-    }
+    decoding = decoding_settings(cfg)
     started = time.perf_counter()
-    hypotheses = translator.translate(
-        sources, progress=True, **{k: v for k, v in decoding.items() if k != "ckpt"}
-    )
+    hypotheses = translator.translate(sources, progress=True, **decoding)
     seconds = time.perf_counter() - started
     report = {
         "name": name,
         "sentences": len(sources),
         **corpus_scores(hypotheses, references, target_lang, with_ter=True),
-        "decoding": decoding,
+        "decoding": {"ckpt": cfg.ckpt, **decoding},
         "seconds": round(seconds, 2),
         "sentences_per_second": round(len(sources) / seconds, 1) if seconds else None,
     }

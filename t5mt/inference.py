@@ -1,9 +1,10 @@
 """Load a trained translator from a run folder and translate batches of sentences."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from omegaconf import OmegaConf
@@ -16,6 +17,13 @@ from t5mt.network import t5_from_saved_config
 from t5mt.runs import RunFolder
 
 log = logging.getLogger(__name__)
+
+DECODING_KEYS = ("batch_size", "num_beams", "length_penalty", "max_new_tokens")
+
+
+def decoding_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of `Translator.translate` that a command's config sets."""
+    return {key: cfg[key] for key in DECODING_KEYS}
 
 
 def find_checkpoint(run: RunFolder, ckpt: str = "best") -> Path:

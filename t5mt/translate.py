@@ -8,7 +8,7 @@ from omegaconf import DictConfig
 
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
-from t5mt.inference import Translator
+from t5mt.inference import Translator, decoding_settings
 from t5mt.runs import write_text_atomic
 
 
@@ -26,12 +26,7 @@ def translate(cfg: DictConfig) -> list[str]:
     sentences = read_input(cfg)
     translator = Translator.from_run(cfg.run, ckpt=cfg.ckpt, device=cfg.device)
     translations = translator.translate(
-        sentences,
-        batch_size=cfg.batch_size,
-        num_beams=cfg.num_beams,
-        length_penalty=cfg.length_penalty,
-        max_new_tokens=cfg.max_new_tokens,
-        progress=cfg.input is not None,
+        sentences, progress=cfg.input is not None, **decoding_settings(cfg)
     )
     text = "".join(t + "\n" for t in translations)
     if cfg.output:

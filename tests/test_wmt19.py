@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from t5mt.data.wmt19 import CleaningReport, clean_pairs, load_wmt19, load_wmt19_with_report
+from t5mt.data.wmt19 import CleaningReport, clean_pairs, load_wmt19
 from t5mt.errors import DataError, HubUnreachableError
 
 GOOD = [(f"This is sentence number {i} .", f"Das ist Satz Nummer {i} .") for i in range(200)]
@@ -92,8 +92,13 @@ def test_seeded_subset_is_deterministic_clean_and_sized(hub_folder: str):
 def test_cleaning_counts_every_reason(hub_folder: str, caplog: pytest.LogCaptureFixture):
     # A buffer of one keeps the file order, so every bad row (at the top) is read.
     with caplog.at_level(logging.INFO, logger="t5mt.data.wmt19"):
-        corpus, report = load_wmt19_with_report(
-            train_size=len(GOOD), validation_size=10, dataset_name=hub_folder, shuffle_buffer=1
+        report = CleaningReport()
+        corpus = load_wmt19(
+            train_size=len(GOOD),
+            validation_size=10,
+            dataset_name=hub_folder,
+            shuffle_buffer=1,
+            report=report,
         )
     expected = {reason: len(pairs) for reason, pairs in BAD.items()}
     assert report.to_dict() == {"read": 209, "kept": 200, **expected}

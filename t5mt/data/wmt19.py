@@ -56,34 +56,9 @@ def load_wmt19(
     shuffle_buffer: int = 10_000,
     source_lang: str = "en",
     target_lang: str = "de",
+    report: CleaningReport | None = None,
 ) -> DatasetDict:
-    """Load a WMT19 subset; see :func:`load_wmt19_with_report`, which also returns the counts."""
-    dataset, _ = load_wmt19_with_report(
-        train_size=train_size,
-        validation_size=validation_size,
-        seed=seed,
-        dataset_name=dataset_name,
-        max_length_words=max_length_words,
-        max_length_ratio=max_length_ratio,
-        shuffle_buffer=shuffle_buffer,
-        source_lang=source_lang,
-        target_lang=target_lang,
-    )
-    return dataset
-
-
-def load_wmt19_with_report(
-    train_size: int = 100_000,
-    validation_size: int = 500,
-    seed: int = 0,
-    dataset_name: str = "wmt/wmt19",
-    max_length_words: int = 200,
-    max_length_ratio: float = 3.0,
-    shuffle_buffer: int = 10_000,
-    source_lang: str = "en",
-    target_lang: str = "de",
-) -> tuple[DatasetDict, CleaningReport]:
-    """Load a seeded, cleaned WMT19 de-en subset and the counts of its cleaning.
+    """Load a seeded, cleaned WMT19 de-en subset; `report`, if given, receives the cleaning counts.
 
     train: the Hub's ``train`` split is streamed (never downloaded whole), shuffled with
     ``seed`` in a buffer of ``shuffle_buffer`` pairs, cleaned by :func:`clean_pairs`, and the
@@ -99,7 +74,7 @@ def load_wmt19_with_report(
         raise T5mtError(
             f"train_size and validation_size must be positive, got {train_size}, {validation_size}"
         )
-    report = CleaningReport()
+    report = report if report is not None else CleaningReport()
     with _hub_errors(dataset_name):
         stream = _load_split(dataset_name, "train").shuffle(seed=seed, buffer_size=shuffle_buffer)
         rows = _pairs(stream, _where(dataset_name, "train"), source_lang, target_lang)
@@ -125,7 +100,7 @@ def load_wmt19_with_report(
         "validation": newstest[:validation_size],
         "test": newstest[validation_size:],
     }
-    return pairs_to_dataset_dict(splits, source_lang, target_lang), report
+    return pairs_to_dataset_dict(splits, source_lang, target_lang)
 
 
 def clean_pairs(
