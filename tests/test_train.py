@@ -123,3 +123,45 @@ def test_training_learns_to_translate(tmp_path: Path) -> None:
     assert before < 2
     assert after["val"]["bleu"] > 15
     assert after["test"]["bleu"] > before + 15
+
+
+@pytest.mark.slow
+def test_trains_on_the_users_own_files(tmp_path: Path) -> None:
+    pairs = [(f"The dog number {i} sleeps.", f"Der Hund Nummer {i} schläft.") for i in range(60)]
+    (tmp_path / "train.en").write_text("".join(en + "\n" for en, _ in pairs), encoding="utf-8")
+    (tmp_path / "train.de").write_text("".join(de + "\n" for _, de in pairs), encoding="utf-8")
+    (tmp_path / "dev.tsv").write_text("".join(f"{en}\t{de}\n" for en, de in pairs[:8]))
+    (tmp_path / "test.jsonl").write_text(
+        "".join(json.dumps({"translation": {"en": en, "de": de}}) + "\n" for en, de in pairs[:8])
+    )
+    result = train(
+        "data=files",
+        "data.corpus.train=train",
+        "data.corpus.validation=dev.tsv",
+        "data.corpus.test=test.jsonl",
+        "trainer=debug",
+        "model.tokenizer.vocab_size=100",
+        "module.max_new_tokens=8",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    samples = (tmp_path / "run/samples.txt").read_text(encoding="utf-8")
+    assert "REF Der Hund Nummer 0 schläft." in samples
+
+
+def test_misaligned_files_stop_the_run_with_file_and_counts(tmp_path: Path) -> None:
+    (tmp_path / "train.en").write_text("One.\nTwo.\nThree.\n", encoding="utf-8")
+    (tmp_path / "train.de").write_text("Eins.\nZwei.\n", encoding="utf-8")
+    result = train(
+        "data=files",
+        "data.corpus.train=train",
+        "data.corpus.validation=train",
+        "data.corpus.test=train",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "train.en has 3 lines but" in result.stderr and "train.de has 2 lines" in result.stderr
+    assert "Traceback" not in result.stderr
