@@ -66,7 +66,12 @@ def evaluate(cfg: DictConfig) -> dict:
         "name": name,
         "sentences": len(sources),
         **corpus_scores(hypotheses, references, target_lang, with_ter=True),
-        "decoding": {"ckpt": cfg.ckpt, **decoding},
+        "decoding": {
+            "ckpt": cfg.ckpt,
+            **decoding,
+            "num_beams": decoding["num_beams"] or translator.num_beams,
+            "max_new_tokens": decoding["max_new_tokens"] or translator.max_new_tokens,
+        },
         "seconds": round(seconds, 2),
         "sentences_per_second": round(len(sources) / seconds, 1) if seconds else None,
     }

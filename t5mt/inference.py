@@ -58,6 +58,9 @@ class Translator:
     tokenizer: PreTrainedTokenizerBase
     task_prefix: str = ""
     max_source_length: int = 128
+    # decoding defaults: the run's own, so scores match the test score written at training
+    num_beams: int = 1
+    max_new_tokens: int = 128
 
     @classmethod
     def from_run(cls, root: str | Path, ckpt: str = "best", device: str = "cpu") -> "Translator":
@@ -78,6 +81,8 @@ class Translator:
             tokenizer=load_saved(run.tokenizer_dir),
             task_prefix=config.task_prefix,
             max_source_length=config.data.max_source_length,
+            num_beams=config.module.num_beams,
+            max_new_tokens=config.module.max_new_tokens,
         )
 
     @torch.inference_mode()
@@ -85,14 +90,15 @@ class Translator:
         self,
         sentences: Sequence[str],
         batch_size: int = 64,
-        num_beams: int = 1,
+        num_beams: int | None = None,
         length_penalty: float = 1.0,
-        max_new_tokens: int = 128,
+        max_new_tokens: int | None = None,
         progress: bool = False,
     ) -> list[str]:
         """Translate `sentences` in batches of similar length; the output keeps input order.
 
-        Empty sentences translate to empty strings; over-long ones are truncated with a warning.
+        `num_beams` and `max_new_tokens` default to the run's own settings. Empty sentences
+        translate to empty strings; over-long ones are truncated with a warning.
         """
         encoded = self.tokenizer([self.task_prefix + s for s in sentences])["input_ids"]
         too_long = sum(len(ids) > self.max_source_length for ids in encoded)
@@ -116,9 +122,9 @@ class Translator:
             ).to(self.network.device)
             generated = self.network.generate(
                 **batch,
-                num_beams=num_beams,
+                num_beams=num_beams or self.num_beams,
                 length_penalty=length_penalty,
-                max_new_tokens=max_new_tokens,
+                max_new_tokens=max_new_tokens or self.max_new_tokens,
             )
             for index, text in zip(
                 indices,

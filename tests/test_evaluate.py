@@ -50,9 +50,7 @@ def sacrebleu_cli(hypotheses: Path, *references: Path) -> dict[str, float]:
 def evaluated_run(debug_run: Path, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("eval") / "run"
     shutil.copytree(debug_run, run)
-    result = run_module(
-        "t5mt.evaluate", f"run={run}", "num_beams=1", "max_new_tokens=16", cwd=run.parent
-    )
+    result = run_module("t5mt.evaluate", f"run={run}", cwd=run.parent)
     assert result.returncode == 0, result.stderr[-3000:]
     return run
 
@@ -63,7 +61,17 @@ def test_test_split_report_has_scores_signatures_and_speed(evaluated_run: Path) 
     for metric in ("bleu", "chrf", "ter"):
         assert isinstance(report[metric], float)
         assert report[f"{metric}_signature"].startswith("nrefs:1")
-    assert report["decoding"]["num_beams"] == 1 and report["decoding"]["ckpt"] == "best"
+    # by default evaluate decodes as the run did, so it reproduces the test score of training
+    assert report["decoding"] == {
+        "ckpt": "best",
+        "batch_size": 64,
+        "num_beams": 1,
+        "length_penalty": 1.0,
+        "max_new_tokens": 16,
+    }
+    trained = json.loads((evaluated_run / "results.json").read_text())["test"]
+    assert report["bleu"] == pytest.approx(trained["bleu"])
+    assert report["chrf"] == pytest.approx(trained["chrf"])
     assert report["sentences_per_second"] > 0
     hypotheses = (evaluated_run / "eval/test.hyp").read_text().split("\n")
     assert len(hypotheses) == 41 and hypotheses[-1] == ""

@@ -32,6 +32,7 @@ def test_file_input_keeps_count_order_and_empty_lines(debug_run: Path, tmp_path:
         f"run={debug_run}",
         f"input={source}",
         f"output={output}",
+        "num_beams=4",
         "max_new_tokens=16",
         cwd=tmp_path,
     )
