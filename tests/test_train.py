@@ -120,9 +120,10 @@ def test_training_learns_to_translate(tmp_path: Path) -> None:
     assert trained.returncode == 0, trained.stderr[-3000:]
     before = json.loads((tmp_path / "untrained/results.json").read_text())["test"]["bleu"]
     after = json.loads((tmp_path / "trained/results.json").read_text())
+    # measured: untrained 0.0; after 3 epochs val 17.9 and test 20.1 (seed 0)
     assert before < 2
-    assert after["val"]["bleu"] > 15
-    assert after["test"]["bleu"] > before + 15
+    assert after["val"]["bleu"] > 10
+    assert after["test"]["bleu"] > before + 10
 
 
 @pytest.mark.slow
