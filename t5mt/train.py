@@ -4,6 +4,7 @@ writes the run folder (see t5mt.runs). Returns the best validation BLEU for swee
 import logging
 import random
 import time
+import warnings
 from pathlib import Path
 
 import hydra
@@ -17,6 +18,10 @@ from t5mt.data.datamodule import TranslationDataModule
 from t5mt.runs import RunFolder, format_samples, now, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
+
+# The CSV logger writes metrics.csv into the run folder, which already holds Hydra's files; its
+# warning that "previous log files will be deleted" is about its own files only.
+warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
 
 
 def instantiate_all(group: DictConfig | None) -> list:
