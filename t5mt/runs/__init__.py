@@ -2,7 +2,9 @@
 
 <run>/
   .hydra/config.yaml, overrides.yaml   resolved config and command-line overrides (Hydra)
-  run.json                             status, seed, start and end time
+  run.json                             status, seed, start and end time, attempts
+  reproducibility.json                 git commit, packages, hardware, data fingerprint, config
+  git.diff                             uncommitted changes of the code, when the tree was dirty
   train.log                            the log
   metrics.csv, hparams.yaml            per-step metrics (CSV logger)
   model_config.json                    the T5 architecture (rebuilds the network offline)
@@ -15,10 +17,14 @@
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from t5mt.errors import RunFolderError
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -27,19 +33,44 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file in the same folder and an atomic rename."""
+    """Write a text file so that readers see the old file or the new one, never a partial one."""
+    with atomic_file(path) as file:
+        file.write(text)
+
+
+@contextmanager
+def atomic_file(path: Path, mode: str = "w") -> Iterator[IO]:
+    """A temporary file beside `path` that replaces it, flushed to disk, in one rename when the
+    block ends without an error; on an error it is removed and `path` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.fchmod(handle, 0o644)  # mkstemp creates 0600; results are meant to be shared
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    encoding = None if "b" in mode else "utf-8"
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+        with os.fdopen(handle, mode, encoding=encoding) as file:
+            yield file
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from `path`, or an empty dict when the file does not exist.
+
+    A malformed file raises RunFolderError naming it.
+    """
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RunFolderError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
 
 
 def now() -> str:
@@ -58,6 +89,23 @@ class RunFolder:
         return self.root / ".hydra" / "config.yaml"
 
     @property
+    def overrides(self) -> Path:
+        return self.root / ".hydra" / "overrides.yaml"
+
+    @property
+    def hydra_files(self) -> tuple[Path, Path]:
+        """The files Hydra writes at every start: the composed config and the overrides."""
+        return (self.config, self.overrides)
+
+    @property
+    def reproducibility(self) -> Path:
+        return self.root / "reproducibility.json"
+
+    @property
+    def git_diff(self) -> Path:
+        return self.root / "git.diff"
+
+    @property
     def status_file(self) -> Path:
         return self.root / "run.json"
 
@@ -74,6 +122,10 @@ class RunFolder:
         return self.root / "checkpoints"
 
     @property
+    def metrics_csv(self) -> Path:
+        return self.root / "metrics.csv"
+
+    @property
     def results(self) -> Path:
         return self.root / "results.json"
 
@@ -83,9 +135,11 @@ class RunFolder:
 
     def read_status(self) -> dict[str, Any]:
         """run.json, or an empty dict if the run has not started."""
-        if not self.status_file.exists():
-            return {}
-        return json.loads(self.status_file.read_text(encoding="utf-8"))
+        return read_json(self.status_file)
+
+    def read_reproducibility(self) -> dict[str, Any]:
+        """reproducibility.json, or an empty dict for runs that have none."""
+        return read_json(self.reproducibility)
 
     def update_status(self, **fields: Any) -> None:
         """Merge `fields` into run.json atomically."""
