@@ -16,6 +16,7 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except T5mtError as error:
-        log.error("%s", error)
+        if logging.getLogger().handlers:  # a Hydra job: keep the error in its log file too
+            log.error("%s", error)
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -15,3 +15,7 @@ class HubUnreachableError(T5mtError):
 
 class RunFolderError(T5mtError):
     """A folder is not a t5mt run, or lacks what a command needs from it."""
+
+
+class ConfigError(T5mtError):
+    """A config value is invalid or a combination of values cannot work; the message names it."""

@@ -1,18 +1,73 @@
 """Logger factories that need more than a constructor call."""
 
+import csv
+import io
 import os
+from pathlib import Path
+from typing import Any
 
-from pytorch_lightning.loggers import WandbLogger
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from pytorch_lightning.loggers import CSVLogger, WandbLogger
+from pytorch_lightning.loggers.logger import rank_zero_experiment
+
+from t5mt.runs import RunFolder, write_text_atomic
 
 
-def wandb_logger(save_dir: str, project: str, name: str | None, group: str | None) -> WandbLogger:
-    """Weights & Biases: online when WANDB_API_KEY is set, otherwise offline (never prompts)."""
+class ContinuingCSVLogger(CSVLogger):
+    """Lightning's CSVLogger, except that a resumed run appends to its metrics.csv instead of
+    deleting it."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> Any:
+        if self._experiment is None:
+            path = Path(self.log_dir) / "metrics.csv"
+            previous = path.read_text(encoding="utf-8") if path.is_file() else None
+            writer = super().experiment  # creating the writer deletes metrics.csv
+            if previous:
+                write_text_atomic(path, previous)
+                writer.metrics_keys = next(csv.reader(io.StringIO(previous)))
+        return self._experiment
+
+
+def trim_metrics(path: Path, last_step: int) -> None:
+    """Drop the rows of metrics.csv logged after `last_step`: a resumed run logs them again."""
+    if not path.is_file():
+        return
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    if not rows:
+        return
+    kept = io.StringIO()
+    writer = csv.DictWriter(kept, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(row for row in rows if int(row["step"]) <= last_step)
+    write_text_atomic(path, kept.getvalue())
+
+
+def sweep_group() -> str | None:
+    """The sweep folder's name (`multirun/<date>/<time>` as `<date>_<time>`) in a `-m` run."""
+    hydra = HydraConfig.get()
+    if hydra.mode != RunMode.MULTIRUN:
+        return None
+    return "_".join(Path(hydra.sweep.dir).parts[-2:])
+
+
+def wandb_logger(save_dir: str, project: str, name: str | None) -> WandbLogger:
+    """Weights & Biases: online when WANDB_API_KEY is set, otherwise offline (never prompts).
+
+    The jobs of a sweep form one W&B group. A resumed run continues its W&B run: the id is kept
+    in the run folder's run.json.
+    """
     online = bool(os.environ.get("WANDB_API_KEY"))
+    run_id = RunFolder(Path(save_dir)).read_status().get("wandb_id")
     return WandbLogger(
         save_dir=save_dir,
         project=project,
         name=name or None,
-        group=group or None,
+        group=sweep_group(),
         offline=not online,
+        id=run_id,
+        resume="allow" if run_id else None,
         settings={"silent": True} if not online else None,
     )

@@ -3,6 +3,7 @@ writes the run folder (see t5mt.runs). Returns the best validation BLEU for swee
 
 import logging
 import random
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -10,12 +11,26 @@ from pathlib import Path
 import hydra
 import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import WandbLogger
+from transformers import PreTrainedTokenizerBase
 
 from t5mt.cli import reported_errors
-from t5mt.data.datamodule import TranslationDataModule
-from t5mt.runs import RunFolder, format_samples, now, write_json_atomic, write_text_atomic
+from t5mt.data.datamodule import SPLITS, TranslationDataModule
+from t5mt.data.tokenizer import load_saved
+from t5mt.loggers import trim_metrics
+from t5mt.reproducibility import write_record
+from t5mt.resume import PriorAttempt, checkpoint_step, prior_attempt, resume_arguments
+from t5mt.runs import (
+    RunFolder,
+    format_samples,
+    now,
+    read_json,
+    write_json_atomic,
+    write_text_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +44,22 @@ def instantiate_all(group: DictConfig | None) -> list:
     return [instantiate(entry) for entry in (group or {}).values()]
 
 
-def train(cfg: DictConfig, run: RunFolder) -> float | None:
-    """Fit and test as `cfg` says, writing everything into `run`."""
-    seed = cfg.seed if cfg.seed is not None else random.SystemRandom().randrange(2**31)
+def train(
+    cfg: DictConfig, run: RunFolder, config: dict, previous: PriorAttempt | None
+) -> float | None:
+    """Fit and test as `cfg` (resolved: `config`) says, writing everything into `run`; continue
+    from the `previous` attempt's last checkpoint if there is one."""
+    resume_from = previous.checkpoint if previous else None
+    seed = _seed(cfg, previous)
     pl.seed_everything(seed, workers=True)
-    run.update_status(status="running", seed=seed, started=now())
+    attempts = run.read_status().get("attempts", 0) + 1
+    run.update_status(status="running", seed=seed, started=now(), attempts=attempts)
 
     datamodule = instantiate(cfg.data, seed=seed)
-    tokenizer = instantiate(cfg.model.tokenizer)(
-        texts=datamodule.training_texts(), save_dir=run.tokenizer_dir
-    )
+    if previous is None:
+        splits = {split: datamodule.pairs(split) for split in SPLITS}
+        write_record(run, config, list(HydraConfig.get().overrides.task), seed, splits)
+    tokenizer = _tokenizer(cfg, run, datamodule, resuming=previous is not None)
     datamodule.set_tokenizer(tokenizer)
     network = instantiate(cfg.model.network)(tokenizer=tokenizer)
     network.config.to_json_file(run.model_config)
@@ -49,14 +70,20 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         optimizer=instantiate(cfg.optim.optimizer),
         scheduler=instantiate(cfg.optim.scheduler),
     )
+    if resume_from:
+        log.info("resuming from %s", resume_from)
+        trim_metrics(run.metrics_csv, checkpoint_step(resume_from))
     loggers = instantiate_all(cfg.get("logger"))
+    _remember_wandb_id(run, loggers)
+    for logger in loggers:
+        logger.log_hyperparams(config)
     trainer = instantiate(
         cfg.trainer, logger=loggers or False, callbacks=instantiate_all(cfg.callbacks)
     )
 
     started = time.perf_counter()
     if cfg.train:
-        trainer.fit(module, datamodule=datamodule)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=resume_from)
     train_seconds = time.perf_counter() - started
     best_val_bleu = _best_score(trainer)
 
@@ -79,10 +106,43 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         }
         _write_samples(run, datamodule, outputs["hypotheses"], cfg.num_samples)
     write_json_atomic(run.results, results)
+    _finish_wandb(loggers)
     run.update_status(status="completed", finished=now())
     log.info("done: %s", _summary(results))
     log.info("run folder: %s", run.root)
     return best_val_bleu
+
+
+def _seed(cfg: DictConfig, previous: PriorAttempt | None) -> int:
+    """The seed of an earlier attempt, else the configured one, else a freshly drawn one."""
+    if previous and previous.seed is not None:
+        return previous.seed
+    return cfg.seed if cfg.seed is not None else random.SystemRandom().randrange(2**31)
+
+
+def _tokenizer(
+    cfg: DictConfig, run: RunFolder, datamodule: TranslationDataModule, resuming: bool
+) -> PreTrainedTokenizerBase:
+    """The run's saved tokenizer when resuming, else a new one (trained or downloaded)."""
+    if resuming and run.tokenizer_dir.is_dir():
+        return load_saved(run.tokenizer_dir)
+    return instantiate(cfg.model.tokenizer)(
+        texts=datamodule.training_texts(), save_dir=run.tokenizer_dir
+    )
+
+
+def _remember_wandb_id(run: RunFolder, loggers: list) -> None:
+    """Keep the W&B run id in run.json, so that a resumed run logs into the same W&B run."""
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            run.update_status(wandb_id=logger.version)
+
+
+def _finish_wandb(loggers: list) -> None:
+    """Close the W&B run, so that an offline run's files (config, summary) are complete."""
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.finish()
 
 
 def _summary(results: dict) -> str:
@@ -125,15 +185,42 @@ def _write_samples(
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    """Hydra entrypoint: one run (or one job of a `-m` sweep)."""
-    run = RunFolder(Path(HydraConfig.get().runtime.output_dir))
-    with reported_errors():
-        try:
-            return train(cfg, run)
-        except BaseException:
-            run.update_status(status="failed", finished=now())
-            raise
+    """Hydra entrypoint: one run, or one job of a `-m` sweep."""
+    hydra_config = HydraConfig.get()
+    run = RunFolder(Path(hydra_config.runtime.output_dir))
+    if hydra_config.mode != RunMode.MULTIRUN:
+        with reported_errors():
+            return run_in_folder(cfg, run)
+    # A failing job (NaN loss, out of memory, a bad combination) is recorded in its folder and
+    # the sweep goes on.
+    try:
+        return run_in_folder(cfg, run)
+    except Exception:
+        log.exception("job failed: %s", run.root)
+        if "optuna" in hydra_config.sweeper._target_:
+            raise  # Optuna marks a trial that raises as failed and goes on; it rejects NaN
+        return float("nan")  # the basic sweeper would stop the sweep at an exception
+
+
+def run_in_folder(cfg: DictConfig, run: RunFolder) -> float | None:
+    """Train in `run`, or skip it if it completed, or continue its earlier attempt."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    previous = prior_attempt(run, config)
+    if previous and previous.completed and not previous.changed:
+        log.info("already completed, skipped: %s", run.root)
+        return read_json(run.results).get("val", {}).get("bleu")
+    try:
+        return train(cfg, run, config, previous)
+    except BaseException as error:
+        run.update_status(status="failed", finished=now(), error=_describe(error))
+        raise
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".rstrip(": ")
 
 
 if __name__ == "__main__":
+    with reported_errors():
+        sys.argv[1:] = resume_arguments(sys.argv[1:])
     main()

@@ -1,17 +1,19 @@
 """LightningDataModule: load a corpus, tokenize it once, and batch it with dynamic padding."""
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
 import pytorch_lightning as pl
 from datasets import Dataset, DatasetDict
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from transformers import DataCollatorForSeq2Seq, PreTrainedTokenizerBase
 
-from t5mt.data.batching import LengthBucketedBatching, RandomBatching
-from t5mt.errors import DataError
+from t5mt.data.batching import LengthBucketedBatching, RandomBatching, Shard, TokenBudgetBatching
+from t5mt.data.position import ResumableBatchSampler
+from t5mt.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -31,29 +33,40 @@ class TranslationDataModule(pl.LightningDataModule):
     def __init__(
         self,
         corpus: Callable[[], DatasetDict],
-        batching: RandomBatching | LengthBucketedBatching | None = None,
+        batching: RandomBatching | LengthBucketedBatching | TokenBudgetBatching | None = None,
         eval_batch_size: int = 128,
         max_source_length: int = 128,
         max_target_length: int = 128,
         num_workers: int = 0,
+        fraction: float = 1.0,
         source_lang: str = "en",
         target_lang: str = "de",
         task_prefix: str = "",
         seed: int = 0,
     ) -> None:
         super().__init__()
+        if isinstance(batching, str):
+            raise ConfigError(
+                f"data.batching={batching} sets a value; pick a batching option with "
+                f"data/batching={batching} (options: conf/data/batching/)"
+            )
         self.load_corpus = corpus
         self.batching = batching or RandomBatching()
         self.eval_batch_size = eval_batch_size
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
         self.num_workers = num_workers
+        if not 0 < fraction <= 1:
+            raise ConfigError(f"data.fraction must be in (0, 1], not {fraction}")
+        self.fraction = fraction
         self.source_lang = source_lang
         self.target_lang = target_lang
         self.task_prefix = task_prefix
         self.seed = seed
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self.tokenized: DatasetDict | None = None
+        # (epoch, batches done) from a checkpoint being resumed; see t5mt.data.position
+        self.resume_position: tuple[int, int] | None = None
 
     @cached_property
     def corpus(self) -> DatasetDict:
@@ -69,6 +82,15 @@ class TranslationDataModule(pl.LightningDataModule):
                     f"the '{split}' split must have exactly one column 'translation', "
                     f"found {corpus[split].column_names}"
                 )
+        if self.fraction < 1:
+            corpus = DatasetDict(
+                {
+                    split: corpus[split].select(
+                        range(math.ceil(len(corpus[split]) * self.fraction))
+                    )
+                    for split in SPLITS
+                }
+            )
         log.info("corpus: %s", {split: len(corpus[split]) for split in SPLITS})
         return corpus
 
@@ -95,6 +117,12 @@ class TranslationDataModule(pl.LightningDataModule):
         self.tokenized = DatasetDict(
             {split: self._tokenize(self.corpus[split], split) for split in SPLITS}
         )
+        # evaluation batches carry each pair's position, so that a module can put the outputs
+        # of several processes back in corpus order
+        for split in SPLITS[1:]:
+            self.tokenized[split] = self.tokenized[split].add_column(
+                "index", list(range(len(self.tokenized[split])))
+            )
 
     def _tokenize(self, split_data: Dataset, split: str) -> Dataset:
         def encode(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
@@ -121,18 +149,37 @@ class TranslationDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = self.tokenized["train"]
+        batches = ResumableBatchSampler(
+            self.batching.batch_sampler(dataset, self.seed, self.shard())
+        )
+        if self.resume_position is not None:
+            batches.start_at(*self.resume_position)
+            self.resume_position = None
         return DataLoader(
             dataset,
+            batch_sampler=batches,
             collate_fn=self.collator(),
             num_workers=self.num_workers,
-            **self.batching.train_loader_kwargs(dataset, self.seed),
         )
 
+    def shard(self) -> Shard:
+        """This process's place among the trainer's data-parallel processes."""
+        if self.trainer is None:
+            return Shard()
+        return Shard(rank=self.trainer.global_rank, world_size=self.trainer.world_size)
+
     def _eval_loader(self, split: str) -> DataLoader:
+        dataset, shard = self.tokenized[split], self.shard()
+        # each process evaluates every world_size-th pair (the last ones repeat to even out)
+        sampler = (
+            DistributedSampler(dataset, shard.world_size, shard.rank, shuffle=False)
+            if shard.world_size > 1
+            else None
+        )
         return DataLoader(
-            self.tokenized[split],
+            dataset,
             batch_size=self.eval_batch_size,
-            shuffle=False,
+            sampler=sampler,
             collate_fn=self.collator(),
             num_workers=self.num_workers,
         )

@@ -1,0 +1,85 @@
+"""Lightning callbacks that make runs resumable and failures explicit."""
+
+import random
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from t5mt.errors import ConfigError, T5mtError
+
+
+class TrainingDiverged(T5mtError):
+    """The training loss stopped being a finite number."""
+
+
+class RngState(pl.Callback):
+    """Saves the Python, NumPy and torch random states in checkpoints and restores them on
+    resume, so that dropout and sampling continue as if the run had never stopped."""
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        checkpoint["rng_states"] = {
+            "python": random.getstate(),
+            # plain lists and numbers: Lightning loads checkpoints with weights_only=True
+            "numpy": _plain(np.random.get_state()),
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        }
+
+    def on_load_checkpoint(
+        self, trainer: pl.Trainer, module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        states = checkpoint.get("rng_states")
+        if states is None:
+            return
+        random.setstate(states["python"])
+        kind, keys, position, has_gauss, cached = states["numpy"]
+        np.random.set_state((kind, np.array(keys, dtype=np.uint32), position, has_gauss, cached))
+        torch.set_rng_state(states["torch"])
+        if states["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _plain(numpy_state: tuple) -> tuple:
+    kind, keys, position, has_gauss, cached = numpy_state
+    return (kind, keys.tolist(), int(position), int(has_gauss), float(cached))
+
+
+class StopOnNonFiniteLoss(pl.Callback):
+    """Fails the run at the first NaN or infinite training loss, instead of training on."""
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, module: pl.LightningModule, outputs: Any, batch: Any, index: int
+    ) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None and not torch.isfinite(loss).all():
+            raise TrainingDiverged(
+                f"the training loss became {loss.item()} at step {trainer.global_step} "
+                "(try a lower optim.lr or gradient clipping)"
+            )
+
+
+def periodic_checkpoint(
+    dirpath: str, every_n_train_steps: int | None = None, every_minutes: float | None = None
+) -> ModelCheckpoint:
+    """A callback that refreshes last.ckpt every N minutes if `every_minutes` is set, else every
+    N training steps."""
+    if every_minutes is not None:
+        if every_minutes <= 0:
+            raise ConfigError(f"callbacks.last.every_minutes must be positive, not {every_minutes}")
+        interval, every_n_train_steps = timedelta(minutes=every_minutes), None
+    else:
+        interval = None
+    return ModelCheckpoint(
+        dirpath=dirpath,
+        save_top_k=0,
+        save_last=True,
+        enable_version_counter=False,  # best's callback writes last.ckpt too: overwrite it
+        every_n_train_steps=every_n_train_steps,
+        train_time_interval=interval,
+    )

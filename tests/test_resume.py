@@ -1,0 +1,197 @@
+"""Resume in place: a run killed with SIGKILL continues in its folder and ends where an
+uninterrupted run ends; completed runs are skipped; a folder never takes a different config."""
+
+import csv
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from t5mt.errors import RunFolderError
+from t5mt.resume import find_latest_run, resume_arguments
+from tests.conftest import SMALL_DATA, run_module
+
+# Two epochs of 7 batches, last.ckpt every 3 steps: a kill after the first save is mid-epoch.
+RESUMABLE = (
+    "trainer=debug",
+    "trainer.limit_train_batches=null",
+    "trainer.max_epochs=2",
+    "trainer.enable_progress_bar=false",
+    "callbacks.last.every_n_train_steps=3",
+    *SMALL_DATA,
+)
+
+
+def train_command(*overrides: str) -> list[str]:
+    return [sys.executable, "-m", "t5mt.train", *overrides]
+
+
+def metric_rows(run: Path) -> list[dict[str, str]]:
+    with (run / "metrics.csv").open() as file:
+        return list(csv.DictReader(file))
+
+
+def column(rows: list[dict[str, str]], name: str) -> list[tuple[str, str]]:
+    return [(row["step"], row[name]) for row in rows if row.get(name)]
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_in_place_and_ends_as_an_uninterrupted_one(tmp_path: Path) -> None:
+    # the uninterrupted run goes on beside the one that gets killed (2 cores, 2 processes)
+    uninterrupted = subprocess.Popen(
+        train_command(*RESUMABLE, "hydra.run.dir=full"),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    victim = subprocess.Popen(
+        train_command(*RESUMABLE, "hydra.run.dir=killed"),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    last = tmp_path / "killed/checkpoints/last.ckpt"
+    deadline = time.monotonic() + 300
+    while not last.exists() and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    killed = tmp_path / "killed"
+    assert json.loads((killed / "run.json").read_text())["status"] == "running"
+    assert not (killed / "results.json").exists()
+
+    resumed = run_module("t5mt.train", "resume=killed", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming from" in (killed / "train.log").read_text()
+    assert uninterrupted.wait(timeout=600) == 0, uninterrupted.stderr.read()[-3000:]
+
+    full_rows, resumed_rows = metric_rows(tmp_path / "full"), metric_rows(killed)
+    # every step logged once, and the same losses bit for bit: same batches, same order
+    assert column(resumed_rows, "train/loss") == column(full_rows, "train/loss")
+    assert len(column(full_rows, "train/loss")) == 14
+    assert column(resumed_rows, "val/loss") == column(full_rows, "val/loss")
+    full = json.loads((tmp_path / "full/results.json").read_text())
+    again = json.loads((killed / "results.json").read_text())
+    assert again["test"]["loss"] == full["test"]["loss"]
+    assert again["test"]["bleu"] == full["test"]["bleu"]
+    status = json.loads((killed / "run.json").read_text())
+    assert status["status"] == "completed" and status["attempts"] == 2
+
+
+@pytest.fixture
+def finished_run(debug_run: Path, tmp_path: Path) -> Path:
+    """A copy of the session's completed debug run, free to change."""
+    return Path(shutil.copytree(debug_run, tmp_path / "outputs/2026-01-01/00-00-00"))
+
+
+@pytest.mark.slow
+def test_rerunning_a_completed_run_in_its_folder_skips_it(finished_run: Path) -> None:
+    before = (finished_run / "results.json").read_text()
+    result = run_module(
+        "t5mt.train",
+        "trainer=debug",
+        *SMALL_DATA,
+        f"hydra.run.dir={finished_run}",
+        cwd=finished_run,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "already completed, skipped" in (finished_run / "train.log").read_text()
+    assert (finished_run / "results.json").read_text() == before
+
+
+@pytest.mark.slow
+def test_a_folder_refuses_a_different_config_and_keeps_its_own(finished_run: Path) -> None:
+    own_config = (finished_run / ".hydra/config.yaml").read_text()
+    own_overrides = (finished_run / ".hydra/overrides.yaml").read_text()
+    result = run_module(
+        "t5mt.train",
+        "trainer=debug",
+        *SMALL_DATA,
+        "optim.lr=0.5",
+        f"hydra.run.dir={finished_run}",
+        cwd=finished_run,
+    )
+    assert result.returncode == 2
+    assert "different config (changed: optim.lr, optim.optimizer.lr)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (finished_run / ".hydra/config.yaml").read_text() == own_config
+    assert (finished_run / ".hydra/overrides.yaml").read_text() == own_overrides
+    assert json.loads((finished_run / "run.json").read_text())["status"] == "completed"
+
+
+def test_resume_rewrites_the_command_line_to_the_runs_own(finished_run: Path) -> None:
+    arguments = resume_arguments([f"resume={finished_run}", "trainer.max_epochs=3"])
+    saved = yaml.safe_load((finished_run / ".hydra/overrides.yaml").read_text())
+    assert arguments == [*saved, "trainer.max_epochs=3", f"hydra.run.dir={finished_run}"]
+    assert resume_arguments(["optim.lr=1"]) == ["optim.lr=1"]
+
+
+def test_resume_latest_picks_the_most_recently_started_run(finished_run: Path) -> None:
+    newer = Path(shutil.copytree(finished_run, finished_run.parent / "00-00-01"))
+    status = json.loads((newer / "run.json").read_text())
+    status["started"] = "2999-01-01T00:00:00+00:00"
+    (newer / "run.json").write_text(json.dumps(status))
+    assert find_latest_run(finished_run.parents[1]) == newer
+    with pytest.raises(RunFolderError, match="there are no runs under"):
+        find_latest_run(finished_run / "checkpoints")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["optim.lr=1e-3"], r"resume= cannot change optim.lr=1e-3"),
+        (["-m"], r"to resume a sweep, re-run it with hydra.sweep.dir"),
+    ],
+)
+def test_resume_rejects_changes_that_would_make_it_another_run(
+    finished_run: Path, arguments: list[str], message: str
+) -> None:
+    with pytest.raises(RunFolderError, match=message):
+        resume_arguments([f"resume={finished_run}", *arguments])
+
+
+def test_resume_of_a_run_whose_config_no_longer_composes_says_so(finished_run: Path) -> None:
+    (finished_run / ".hydra/overrides.yaml").write_text("- model=t5_retired\n")
+    with pytest.raises(RunFolderError, match=r"no longer composes with conf/.*t5_retired"):
+        resume_arguments([f"resume={finished_run}"])
+
+
+def test_resume_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_module("t5mt.train", f"resume={tmp_path}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not a t5mt run folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_run_records_what_it_needs_to_be_reproduced(debug_run: Path) -> None:
+    record = json.loads((debug_run / "reproducibility.json").read_text())
+    assert record["seed"] == 0
+    assert record["overrides"] == yaml.safe_load((debug_run / ".hydra/overrides.yaml").read_text())
+    assert len(record["git"]["commit"]) == 40
+    assert (debug_run / "git.diff").exists() == record["git"]["dirty"]
+    assert record["packages"]["torch"] and record["packages"]["pytorch-lightning"]
+    assert record["hardware"]["cpu_count"] >= 1
+    assert record["data"]["pairs"] == {"train": 400, "validation": 40, "test": 40}
+    assert len(record["data"]["sha256"]) == 64
+    assert record["config"]["data"]["corpus"]["train_size"] == 400
+
+
+@pytest.mark.slow
+def test_reproduce_retrains_a_run_and_matches_it_exactly(debug_run: Path, tmp_path: Path) -> None:
+    into = tmp_path / "again"
+    result = run_module("t5mt.runs", "reproduce", str(debug_run), "--into", str(into), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "reproduced exactly" in result.stdout
+    original = json.loads((debug_run / "results.json").read_text())
+    again = json.loads((into / "results.json").read_text())
+    assert again["test"]["loss"] == original["test"]["loss"]
+    assert column(metric_rows(into), "train/loss") == column(metric_rows(debug_run), "train/loss")
