@@ -1,7 +1,8 @@
 """Evaluate: `python -m t5mt.evaluate run=<run folder>` scores a run with sacreBLEU.
 
 Writes <run>/eval/<name>.json (BLEU, chrF, TER with signatures, decoding settings, speed) and
-<run>/eval/<name>.hyp (one hypothesis per line, aligned with the source).
+<run>/eval/<name>.hyp (one hypothesis per line, aligned with the source); `eval_dir=` puts them
+elsewhere.
 """
 
 import logging
@@ -14,8 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
+from t5mt.engines import load_translator
 from t5mt.errors import T5mtError
-from t5mt.inference import Translator, decoding_settings
+from t5mt.inference import decoding_settings
 from t5mt.metrics import corpus_scores
 from t5mt.runs import RunFolder, write_json_atomic, write_text_atomic
 
@@ -49,7 +51,7 @@ def files_to_score(src: str, refs: list[str]) -> tuple[list[str], list[list[str]
 
 def evaluate(cfg: DictConfig) -> dict:
     """Decode and score; return the report written to <run>/eval/<name>.json."""
-    translator = Translator.from_run(cfg.run, ckpt=cfg.ckpt, device=cfg.device)
+    translator = load_translator(cfg.run, cfg.ckpt, cfg.device, cfg.engine, cfg.ct2_model)
     run = RunFolder(Path(cfg.run))
     if cfg.src:
         sources, references = files_to_score(cfg.src, list(cfg.ref))
@@ -67,6 +69,7 @@ def evaluate(cfg: DictConfig) -> dict:
         "sentences": len(sources),
         **corpus_scores(hypotheses, references, target_lang, with_ter=True),
         "decoding": {
+            "engine": cfg.engine,
             "ckpt": cfg.ckpt,
             **decoding,
             "num_beams": decoding["num_beams"] or translator.num_beams,
@@ -75,7 +78,7 @@ def evaluate(cfg: DictConfig) -> dict:
         "seconds": round(seconds, 2),
         "sentences_per_second": round(len(sources) / seconds, 1) if seconds else None,
     }
-    eval_dir = run.root / "eval"
+    eval_dir = Path(cfg.eval_dir) if cfg.eval_dir else run.root / "eval"
     write_text_atomic(eval_dir / f"{name}.hyp", "".join(h + "\n" for h in hypotheses))
     write_json_atomic(eval_dir / f"{name}.json", report)
     log.info(

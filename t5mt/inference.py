@@ -1,6 +1,7 @@
 """Load a trained translator from a run folder and translate batches of sentences."""
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from omegaconf import OmegaConf
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
 
+from t5mt.data.batching import token_budget_batches
 from t5mt.data.tokenizer import load_saved
 from t5mt.errors import RunFolderError
 from t5mt.network import t5_from_saved_config
@@ -18,7 +20,7 @@ from t5mt.runs import RunFolder
 
 log = logging.getLogger(__name__)
 
-DECODING_KEYS = ("batch_size", "num_beams", "length_penalty", "max_new_tokens")
+DECODING_KEYS = ("batch_size", "batch_tokens", "num_beams", "length_penalty", "max_new_tokens")
 
 
 def decoding_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,9 +52,24 @@ def check_run_folder(root: str | Path) -> RunFolder:
     return run
 
 
+def run_settings(run: RunFolder) -> dict[str, Any]:
+    """The input conventions and decoding defaults a run was trained with."""
+    config = OmegaConf.load(run.config)
+    return {
+        "task_prefix": config.task_prefix,
+        "max_source_length": config.data.max_source_length,
+        "num_beams": config.module.num_beams,
+        "max_new_tokens": config.module.max_new_tokens,
+    }
+
+
 @dataclass
 class Translator:
-    """A network, its tokenizer and the input conventions it was trained with."""
+    """A network, its tokenizer and the input conventions it was trained with.
+
+    `translate` encodes, sorts and batches; `generate` runs one batch on the engine (PyTorch
+    here; t5mt.engines has CTranslate2).
+    """
 
     network: T5ForConditionalGeneration
     tokenizer: PreTrainedTokenizerBase
@@ -75,14 +92,10 @@ class Translator:
         }
         network.load_state_dict(weights, strict=False)
         network.tie_weights()
-        config = OmegaConf.load(run.config)
         return cls(
             network=network.to(device).eval(),
             tokenizer=load_saved(run.tokenizer_dir),
-            task_prefix=config.task_prefix,
-            max_source_length=config.data.max_source_length,
-            num_beams=config.module.num_beams,
-            max_new_tokens=config.module.max_new_tokens,
+            **run_settings(run),
         )
 
     @torch.inference_mode()
@@ -94,11 +107,14 @@ class Translator:
         length_penalty: float = 1.0,
         max_new_tokens: int | None = None,
         progress: bool = False,
+        batch_tokens: int | None = None,
     ) -> list[str]:
         """Translate `sentences` in batches of similar length; the output keeps input order.
 
-        `num_beams` and `max_new_tokens` default to the run's own settings. Empty sentences
-        translate to empty strings; over-long ones are truncated with a warning.
+        A batch holds at most `batch_size` sentences and, if `batch_tokens` is set, at most that
+        many padded source tokens. `num_beams` and `max_new_tokens` default to the run's own
+        settings. Empty sentences translate to empty strings; over-long ones are truncated
+        with a warning.
         """
         encoded = self.tokenizer([self.task_prefix + s for s in sentences])["input_ids"]
         too_long = sum(len(ids) > self.max_source_length for ids in encoded)
@@ -109,30 +125,38 @@ class Translator:
                 len(sentences),
                 self.max_source_length,
             )
+        encoded = [self._truncated(ids) for ids in encoded]
         todo = sorted(
             (i for i, s in enumerate(sentences) if s.strip()), key=lambda i: len(encoded[i])
         )
+        lengths = [len(ids) for ids in encoded]
+        batches = token_budget_batches(
+            todo, batch_tokens or sys.maxsize, lengths, max_size=batch_size
+        )
         translations = [""] * len(sentences)
-        batches = range(0, len(todo), batch_size)
-        for start in tqdm(batches, desc="translating", unit="batch", disable=not progress):
-            indices = todo[start : start + batch_size]
-            batch = self.tokenizer.pad(
-                {"input_ids": [self._truncated(encoded[i]) for i in indices]},
-                return_tensors="pt",
-            ).to(self.network.device)
-            generated = self.network.generate(
-                **batch,
+        for indices in tqdm(batches, desc="translating", unit="batch", disable=not progress):
+            generated = self.generate(
+                [encoded[i] for i in indices],
                 num_beams=num_beams or self.num_beams,
                 length_penalty=length_penalty,
                 max_new_tokens=max_new_tokens or self.max_new_tokens,
             )
-            for index, text in zip(
-                indices,
-                self.tokenizer.batch_decode(generated, skip_special_tokens=True),
-                strict=True,
-            ):
+            for index, text in zip(indices, generated, strict=True):
                 translations[index] = text
         return translations
+
+    def generate(
+        self, batch: list[list[int]], num_beams: int, length_penalty: float, max_new_tokens: int
+    ) -> list[str]:
+        """Translations of a batch of encoded sources."""
+        inputs = self.tokenizer.pad({"input_ids": batch}, return_tensors="pt")
+        generated = self.network.generate(
+            **inputs.to(self.network.device),
+            num_beams=num_beams,
+            length_penalty=length_penalty,
+            max_new_tokens=max_new_tokens,
+        )
+        return self.tokenizer.batch_decode(generated, skip_special_tokens=True)
 
     def _truncated(self, ids: list[int]) -> list[int]:
         """At most `max_source_length` ids, still ending in </s> as in training."""

@@ -1,5 +1,6 @@
 """LightningModule: a T5 network trained with cross-entropy and scored with sacreBLEU."""
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
 
 from t5mt.data.datamodule import LABEL_PAD
+from t5mt.errors import ConfigError
 from t5mt.metrics import corpus_scores
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
@@ -19,7 +21,9 @@ class TranslationModule(pl.LightningModule):
     """Trains `network` on tokenized batches; validation and test decode and score with BLEU/chrF.
 
     Validation BLEU is computed on the first `val_bleu_sentences` validation pairs (generation
-    is the slow part); the test split is always decoded whole.
+    is the slow part); the test split is always decoded whole. Under DDP every process decodes
+    its share and the scores are computed over all processes' hypotheses together.
+    `compile` compiles the training forward pass with `torch.compile` (generation stays eager).
     """
 
     def __init__(
@@ -33,28 +37,36 @@ class TranslationModule(pl.LightningModule):
         max_new_tokens: int = 128,
         val_bleu_sentences: int = 256,
         target_lang: str = "de",
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["network", "tokenizer", "optimizer", "scheduler"])
         self.network = network
+        # a compiled function, not a module: the checkpoint keeps the network's own keys
+        self._train_forward = (
+            torch.compile(network.forward, dynamic=True) if compile else network.forward
+        )
         self.tokenizer = tokenizer
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.loss_fn = torch.nn.CrossEntropyLoss(
             ignore_index=LABEL_PAD, label_smoothing=label_smoothing
         )
-        self._decoded: dict[str, list[str]] = {}
+        self._decoded: dict[str, list[tuple[int, str]]] = {}
         self.throughput = ThroughputMeter(tokenizer.pad_token_id)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Cross-entropy loss of a batch (labels padded with -100)."""
         # decoder inputs instead of labels: the network would compute a second, unused loss
-        logits = self.network(
+        logits = self._train_forward(
             input_ids=batch["input_ids"],
             attention_mask=batch["attention_mask"],
             decoder_input_ids=self.network.prepare_decoder_input_ids_from_labels(batch["labels"]),
         ).logits
         return self.loss_fn(logits.flatten(0, 1), batch["labels"].flatten())
+
+    def setup(self, stage: str) -> None:
+        check_precision(self.trainer.precision)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self(batch)
@@ -82,33 +94,41 @@ class TranslationModule(pl.LightningModule):
 
     def _eval_step(self, batch: dict[str, torch.Tensor], split: str, limit: int | None) -> None:
         size = batch["input_ids"].shape[0]
-        self.log(f"{split}/loss", self(batch), batch_size=size, prog_bar=split == "val")
+        loss = self(batch)
+        self.log(f"{split}/loss", loss, batch_size=size, prog_bar=split == "val", sync_dist=True)
         decoded = self._decoded.setdefault(split, [])
-        if limit is None or len(decoded) < limit:
-            decoded.extend(self.translate_batch(batch))
+        # each process holds every world_size-th pair: together they cover the first `limit`
+        if limit is None or len(decoded) * self.trainer.world_size < limit:
+            hypotheses = self.translate_batch(batch)
+            decoded.extend(zip(batch["index"].tolist(), hypotheses, strict=True))
 
-    def _score(self, split: str, data_split: str) -> None:
-        hypotheses = self._decoded.pop(split, [])
+    def _score(self, split: str, data_split: str, limit: int | None) -> None:
+        by_index = dict(gather_objects(self._decoded.pop(split, [])))
+        # the decoded pairs from the first one on (fewer when the trainer limits batches)
+        count = next(i for i in itertools.count() if i not in by_index)
+        hypotheses = [by_index[i] for i in range(min(count, limit or count))]
         if not hypotheses:
             return
         pairs = self.trainer.datamodule.pairs(data_split)[: len(hypotheses)]
         references = [pair[self.hparams.target_lang] for pair in pairs]
         scores = corpus_scores(hypotheses, [references], self.hparams.target_lang)
-        self.log(f"{split}/bleu", scores["bleu"], prog_bar=True)
-        self.log(f"{split}/chrf", scores["chrf"])
-        self.last_outputs = {"hypotheses": hypotheses, **scores}
+        # every process scores the same gathered hypotheses: the values agree across processes
+        self.log(f"{split}/bleu", scores["bleu"], prog_bar=True, sync_dist=True)
+        self.log(f"{split}/chrf", scores["chrf"], sync_dist=True)
+        self.log(f"{split}/sentences", float(len(hypotheses)), sync_dist=True)
+        self.last_outputs = {"hypotheses": hypotheses, "sentences": len(hypotheses), **scores}
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, "val", self.hparams.val_bleu_sentences)
 
     def on_validation_epoch_end(self) -> None:
-        self._score("val", "validation")
+        self._score("val", "validation", self.hparams.val_bleu_sentences)
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, "test", None)
 
     def on_test_epoch_end(self) -> None:
-        self._score("test", "test")
+        self._score("test", "test", None)
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
@@ -121,6 +141,24 @@ class TranslationModule(pl.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+
+def check_precision(precision: str) -> None:
+    """Refuse float16 training: T5's activations overflow float16 (use bf16-mixed or 32-true)."""
+    if str(precision).startswith("16"):
+        raise ConfigError(
+            f"trainer.precision={precision}: T5 overflows in float16 (NaN losses); "
+            "use trainer.precision=bf16-mixed or 32-true"
+        )
+
+
+def gather_objects(items: list) -> list:
+    """The `items` of every DDP process, concatenated in rank order (just `items` without DDP)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return items
+    parts: list[list | None] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(parts, items)
+    return [item for part in parts for item in part]
 
 
 class ThroughputMeter:

@@ -8,7 +8,8 @@ from omegaconf import DictConfig
 
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
-from t5mt.inference import Translator, decoding_settings
+from t5mt.engines import load_translator
+from t5mt.inference import decoding_settings
 from t5mt.runs import write_text_atomic
 
 
@@ -24,7 +25,7 @@ def read_input(cfg: DictConfig) -> list[str]:
 def translate(cfg: DictConfig) -> list[str]:
     """Translate the configured input and write it to `output` or standard output."""
     sentences = read_input(cfg)
-    translator = Translator.from_run(cfg.run, ckpt=cfg.ckpt, device=cfg.device)
+    translator = load_translator(cfg.run, cfg.ckpt, cfg.device, cfg.engine, cfg.ct2_model)
     translations = translator.translate(
         sentences, progress=cfg.input is not None, **decoding_settings(cfg)
     )
