@@ -1,0 +1,148 @@
+"""The server's state: the model, loaded in a thread, the batcher, the metrics and the log."""
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from transformers import PreTrainedTokenizerBase
+
+from t5mt import engines
+from t5mt.inference import Translator
+from t5mt.monitor.features import input_features
+from t5mt.runs import now
+from t5mt.serve.batcher import BatchReport, Decoding, MicroBatcher
+from t5mt.serve.metrics import ServeMetrics
+from t5mt.serve.requestlog import RequestLog
+from t5mt.serve.responses import internal_error
+from t5mt.serve.schemas import TranslateResponse
+from t5mt.serve.settings import ServeSettings
+
+log = logging.getLogger(__name__)
+
+
+def load_translator(settings: ServeSettings) -> Translator:
+    """The model the server translates with: the one place that decides how it is built."""
+    return engines.load_translator(
+        settings.run, settings.ckpt, settings.device, settings.engine, settings.ct2_model
+    )
+
+
+class Service:
+    """The loaded model, the batcher and what each request records: the app's state."""
+
+    def __init__(
+        self, settings: ServeSettings, load: Callable[[ServeSettings], Translator]
+    ) -> None:
+        self.settings = settings
+        self.metrics = ServeMetrics()
+        self.request_log = RequestLog(settings.request_log) if settings.request_log else None
+        self._load = load
+        self.translator: Translator | None = None
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+        self.batcher: MicroBatcher | None = None
+        self.load_error: str | None = None
+
+    async def start(self) -> None:
+        """Load the model in a thread, then start batching."""
+        try:
+            translator = await asyncio.to_thread(self._load, self.settings)
+            # the event loop tokenizes (features, metrics) while the worker thread translates
+            self.tokenizer = copy.deepcopy(translator.tokenizer)
+        except Exception as error:
+            log.exception("could not load the model from %s", self.settings.run)
+            self.load_error = f"{error.__class__.__name__}: {error}"
+            return
+        batching = self.settings.batching
+        self.batcher = MicroBatcher(
+            self._translate_batch,
+            max_sentences=batching.max_sentences,
+            max_wait_ms=batching.max_wait_ms,
+            enabled=batching.enabled,
+            on_batch=self._observe_batch,
+        )
+        self.batcher.start()
+        self.translator = translator
+        self.metrics.ready.set(1)
+        log.info("serving %s (%s)", self.settings.model_id, self.settings.run)
+
+    async def stop(self) -> None:
+        """Finish what is queued, then close the log."""
+        if self.batcher is not None:
+            await self.batcher.close()
+        if self.request_log is not None:
+            self.request_log.close()
+
+    def decoding(
+        self, num_beams: int | None, max_new_tokens: int | None, length_penalty: float | None
+    ) -> Decoding:
+        """A request's decoding settings, completed by the server's and then the run's own."""
+        assert self.translator is not None
+        settings = self.settings
+        return Decoding(
+            num_beams=num_beams or settings.num_beams or self.translator.num_beams,
+            max_new_tokens=max_new_tokens
+            or settings.max_new_tokens
+            or self.translator.max_new_tokens,
+            length_penalty=settings.length_penalty if length_penalty is None else length_penalty,
+        )
+
+    async def translate(
+        self, request: Request, texts: list[str], decoding: Decoding
+    ) -> TranslateResponse | JSONResponse:
+        """Translate through the batcher; a failure is a 500 whose error id is in the log."""
+        features = input_features(texts, self.tokenizer)
+        request.state.log = {"sentences": len(texts), **features.as_record()}
+        if self.settings.log_text:
+            request.state.log["texts"] = texts
+        for characters, tokens in zip(features.characters, features.tokens, strict=True):
+            self.metrics.input_characters.observe(characters)
+            self.metrics.input_tokens.observe(tokens)
+        assert self.batcher is not None
+        try:
+            translations = await self.batcher.submit(texts, decoding)
+        except Exception as error:
+            response, request.state.log["error_id"] = internal_error("translation failed", error)
+            return response
+        return TranslateResponse(
+            translations=translations,
+            model=self.settings.model_id,
+            decoding=asdict(decoding),
+            latency_ms=round((time.perf_counter() - request.state.started) * 1000, 2),
+        )
+
+    def record(self, request: Request, response: Response, seconds: float) -> None:
+        """Count a request in the metrics and append it to the request log."""
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        status = response.status_code
+        self.metrics.requests.labels(route, request.method, str(status)).inc()
+        self.metrics.latency.labels(route).observe(seconds)
+        if self.request_log is not None and route.startswith("/translate"):
+            self.request_log.append(
+                {
+                    "time": now(),
+                    "route": f"{request.method} {route}",
+                    "status": status,
+                    "latency_ms": round(seconds * 1000, 2),
+                    **getattr(request.state, "log", {}),
+                }
+            )
+
+    def _translate_batch(self, texts: list[str], decoding: Decoding) -> list[str]:
+        assert self.translator is not None
+        return self.translator.translate(
+            texts,
+            batch_size=self.settings.batch_size,
+            batch_tokens=self.settings.batch_tokens,
+            num_beams=decoding.num_beams,
+            length_penalty=decoding.length_penalty,
+            max_new_tokens=decoding.max_new_tokens,
+        )
+
+    def _observe_batch(self, report: BatchReport) -> None:
+        encoded = self.tokenizer(report.translations, add_special_tokens=False)["input_ids"]
+        self.metrics.observe_batch(report, sum(len(ids) for ids in encoded))

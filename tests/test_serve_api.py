@@ -1,0 +1,266 @@
+"""The HTTP contract of the server, and every kind of bad input, through FastAPI's TestClient."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from t5mt.inference import Translator
+from t5mt.serve.app import create_app
+from t5mt.serve.settings import Batching, Limits, ServeSettings
+
+LIMITS = Limits(max_sentences=4, max_characters=50, max_num_beams=2, max_new_tokens=8)
+
+
+def settings(tmp_path: Path, **changes) -> ServeSettings:
+    return ServeSettings(
+        run="unused: the tests hand the app its translator",
+        model_id="tests/tiny",
+        batching=Batching(max_wait_ms=5),
+        limits=LIMITS,
+        request_log=str(tmp_path / "requests.jsonl"),
+        **changes,
+    )
+
+
+def wait_ready(client: TestClient) -> None:
+    deadline = time.monotonic() + 30
+    while client.get("/ready").status_code != 200:
+        assert time.monotonic() < deadline, client.get("/ready").json()
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """Start an app around a loader; the client is ready (or failed) when returned."""
+    clients: list[TestClient] = []
+
+    def start(load: Callable[[ServeSettings], Translator], **changes) -> TestClient:
+        client = TestClient(create_app(settings(tmp_path, **changes), load))
+        clients.append(client.__enter__())
+        return client
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client, tiny_translator: Translator) -> TestClient:
+    client = make_client(lambda _: tiny_translator)
+    wait_ready(client)
+    return client
+
+
+def request_log(tmp_path: Path) -> list[dict]:
+    lines = (tmp_path / "requests.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_translate_keeps_order_and_names_model_and_decoding(
+    client: TestClient, tiny_translator: Translator
+) -> None:
+    texts = ["The dog sleeps.", "We help the children in the garden.", "I read."]
+    response = client.post("/translate", json={"texts": texts})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["translations"] == [tiny_translator.translate([t])[0] for t in texts]
+    assert body["model"] == "tests/tiny"
+    assert body["decoding"] == {"num_beams": 1, "max_new_tokens": 8, "length_penalty": 1.0}
+    assert body["latency_ms"] > 0
+
+
+def test_decoding_settings_within_limits_are_applied(
+    client: TestClient, tiny_translator: Translator
+) -> None:
+    body = {"texts": ["The dog sleeps."], "num_beams": 2, "max_new_tokens": 3}
+    response = client.post("/translate", json={**body, "length_penalty": 0.5})
+    assert response.status_code == 200
+    assert response.json()["decoding"] == {
+        "num_beams": 2,
+        "max_new_tokens": 3,
+        "length_penalty": 0.5,
+    }
+    assert response.json()["translations"] == tiny_translator.translate(
+        body["texts"], num_beams=2, max_new_tokens=3, length_penalty=0.5
+    )
+
+
+def test_get_translates_one_sentence_from_the_url(client: TestClient) -> None:
+    posted = client.post("/translate", json={"texts": ["Cats and/or dogs sleep."]}).json()
+    response = client.get("/translate/Cats%20and%2For%20dogs%20sleep.")
+    assert response.status_code == 200
+    assert response.json()["translations"] == posted["translations"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ('{"texts": ["a",', 400, "invalid JSON at character"),
+        ("[1, 2]", 422, "body: Input should be a valid dictionary"),
+        ("{}", 422, "texts: Field required"),
+        ('{"texts": []}', 422, "texts: List should have at least 1 item"),
+        ('{"texts": "one string"}', 422, "texts: Input should be a valid list"),
+        ('{"texts": [""]}', 422, "texts.0: text is empty or only whitespace"),
+        ('{"texts": ["ok", " \\t "]}', 422, "texts.1: text is empty or only whitespace"),
+        ('{"texts": ["ok", 3]}', 422, "texts.1: Input should be a valid string"),
+        ('{"texts": ["ok", null]}', 422, "texts.1: Input should be a valid string"),
+        ('{"texts": ["a", "b", "c", "d", "e"]}', 422, "texts: List should have at most 4 items"),
+        ('{"texts": ["' + "x" * 51 + '"]}', 422, "texts.0: String should have at most 50"),
+        ('{"texts": ["\\ud800"]}', 422, "texts.0: Input should be a valid string"),
+        ('{"texts": ["ok"], "num_beams": 3}', 422, "num_beams: Input should be less than"),
+        ('{"texts": ["ok"], "max_new_tokens": 0}', 422, "max_new_tokens: Input should be"),
+        ('{"texts": ["ok"], "length_penalty": NaN}', 422, "length_penalty: Input should be"),
+        ('{"texts": ["ok"], "text": "typo"}', 422, "text: Extra inputs are not permitted"),
+    ],
+)
+def test_bad_input_is_a_4xx_with_a_clear_json_error(
+    client: TestClient, body: str, status: int, message: str
+) -> None:
+    response = client.post("/translate", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.text
+    assert response.json()["error"].startswith(("invalid JSON", "invalid request"))
+    assert message in response.json()["error"]
+
+
+def test_a_body_sent_without_json_content_type_says_what_to_send(client: TestClient) -> None:
+    response = client.post("/translate", content='{"texts": ["ok"]}')
+    assert response.status_code == 422
+    assert "Content-Type: application/json" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/translate/%20%20", "text: text is empty"), ("/translate/" + "x" * 51, "at most 50")],
+)
+def test_bad_url_text_is_a_422(client: TestClient, path: str, message: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422
+    assert message in response.json()["error"]
+
+
+def test_unknown_paths_and_methods_answer_json(client: TestClient) -> None:
+    assert client.get("/nowhere").json() == {"error": "Not Found", "details": []}
+    wrong_method = client.get("/translate")
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "POST"
+
+
+def test_generation_failure_is_a_500_with_a_logged_error_id(
+    make_client, tiny_translator: Translator, tmp_path: Path, caplog
+) -> None:
+    class OutOfMemory(Translator):
+        def translate(self, *args, **kwargs) -> list[str]:
+            raise RuntimeError("CUDA out of memory")
+
+    failing = OutOfMemory(network=tiny_translator.network, tokenizer=tiny_translator.tokenizer)
+    client = make_client(lambda _: failing)
+    wait_ready(client)
+    with caplog.at_level(logging.ERROR):
+        response = client.post("/translate", json={"texts": ["The dog sleeps."]})
+    assert response.status_code == 500
+    error_id = response.json()["error_id"]
+    assert response.json()["error"] == "translation failed" and len(error_id) == 12
+    assert f"error id {error_id}" in caplog.text and "CUDA out of memory" in caplog.text
+    assert request_log(tmp_path)[-1]["error_id"] == error_id
+
+
+def test_health_answers_while_loading_and_ready_waits_for_the_model(
+    make_client, tiny_translator: Translator
+) -> None:
+    loaded = threading.Event()
+
+    def slow_load(_: ServeSettings) -> Translator:
+        assert loaded.wait(30)
+        return tiny_translator
+
+    client = make_client(slow_load)
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").status_code == 503
+    loading = client.post("/translate", json={"texts": ["The dog sleeps."]})
+    assert loading.status_code == 503 and loading.json()["error"] == "the model is still loading"
+    loaded.set()
+    wait_ready(client)
+    assert client.get("/ready").json() == {"status": "ready", "model": "tests/tiny"}
+
+
+def test_a_model_that_fails_to_load_fails_liveness(make_client) -> None:
+    def broken(_: ServeSettings) -> Translator:
+        raise FileNotFoundError("checkpoints/best.ckpt")
+
+    client = make_client(broken)
+    deadline = time.monotonic() + 30
+    while client.get("/health").status_code == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "FileNotFoundError: checkpoints/best.ckpt" in client.get("/health").json()["error"]
+    assert client.get("/ready").status_code == 503
+
+
+def test_metrics_count_requests_batches_inputs_and_tokens(client: TestClient) -> None:
+    client.post("/translate", json={"texts": ["The dog sleeps.", "I read."]})
+    client.post("/translate", json={"texts": []})
+    metrics = client.get("/metrics").text
+    assert 't5mt_requests_total{method="POST",route="/translate",status="200"} 1.0' in metrics
+    assert 't5mt_requests_total{method="POST",route="/translate",status="422"} 1.0' in metrics
+    assert 't5mt_request_latency_seconds_count{route="/translate"} 2.0' in metrics
+    assert "t5mt_batch_sentences_sum 2.0" in metrics
+    assert "t5mt_input_characters_sum 22.0" in metrics
+    assert "t5mt_model_ready 1.0" in metrics
+    assert "t5mt_tokens_per_second " in metrics and "t5mt_generated_tokens_total " in metrics
+
+
+def test_request_log_has_lengths_and_latency_but_no_text(
+    client: TestClient, tmp_path: Path
+) -> None:
+    client.post("/translate", json={"texts": ["The dog sleeps.", "Ça va?"]})
+    client.post("/translate", json={"texts": [""]})
+    ok, bad = request_log(tmp_path)
+    assert ok["route"] == "POST /translate" and ok["status"] == 200 and ok["latency_ms"] > 0
+    assert ok["sentences"] == 2 and ok["characters"] == [15, 6] and len(ok["tokens"]) == 2
+    assert ok["charset"]["latin_letter"] == 1  # the Ç
+    assert "texts" not in ok
+    assert bad["status"] == 422 and "empty" in bad["error"]
+
+
+def test_log_text_adds_the_sentences(make_client, tiny_translator, tmp_path: Path) -> None:
+    client = make_client(lambda _: tiny_translator, log_text=True)
+    wait_ready(client)
+    client.get("/translate/The%20dog%20sleeps.")
+    assert request_log(tmp_path)[-1]["texts"] == ["The dog sleeps."]
+
+
+def test_openapi_documents_the_limits(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/translate", "/translate/{text}", "/health", "/ready", "/metrics"} <= set(
+        spec["paths"]
+    )
+    request = next(
+        schema
+        for name, schema in spec["components"]["schemas"].items()
+        if name.startswith("TranslateRequest")
+    )
+    assert request["properties"]["texts"]["maxItems"] == LIMITS.max_sentences
+    assert client.get("/docs").status_code == 200
+
+
+def test_page_posts_to_translate(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'fetch("translate"' in page.text and "<textarea" in page.text
+
+
+def test_the_server_package_turns_the_hub_off_before_it_is_imported(tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    probe = "import t5mt.serve, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.stdout.strip() == "True", result.stderr
