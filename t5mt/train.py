@@ -135,7 +135,7 @@ def _remember_wandb_id(run: RunFolder, loggers: list) -> None:
     """Keep the W&B run id in run.json, so that a resumed run logs into the same W&B run."""
     for logger in loggers:
         if isinstance(logger, WandbLogger):
-            run.update_status(wandb_id=logger.version)
+            run.update_status(wandb_id=logger.experiment.id)  # starts the W&B run
 
 
 def _finish_wandb(loggers: list) -> None:

@@ -41,7 +41,7 @@ def test_debug_fast_dev_run_runs_one_batch_of_everything(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_debug_overfit_drives_the_loss_of_a_few_batches_down(tmp_path: Path) -> None:
-    run = train(tmp_path, "debug=overfit", "trainer.max_epochs=40")
+    run = train(tmp_path, "debug=overfit", "trainer.max_epochs=20")
     losses = train_steps(run)
     assert losses[-1] < losses[0] / 2
 

@@ -155,7 +155,7 @@ def gcs_emulator(env: dict[str, str]) -> Iterator[str]:
     """A Cloud Storage emulator on 127.0.0.1 with one bucket; yields its endpoint URL."""
     port = refused_port()
     command = [
-        *(str(Path(sys.executable).parent / "gcp-storage-emulator"), "start"),
+        *(sys.executable, "-m", "gcp_storage_emulator", "start"),
         *("--host=127.0.0.1", f"--port={port}", "--in-memory", "--default-bucket=t5mt-test"),
     ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -64,7 +64,9 @@ def test_test_split_report_has_scores_signatures_and_speed(evaluated_run: Path) 
     # by default evaluate decodes as the run did, so it reproduces the test score of training
     assert report["decoding"] == {
         "ckpt": "best",
+        "engine": "pytorch",
         "batch_size": 64,
+        "batch_tokens": 4096,
         "num_beams": 1,
         "length_penalty": 1.0,
         "max_new_tokens": 16,
