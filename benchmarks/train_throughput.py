@@ -12,12 +12,12 @@ One T5 config, tokenizer, data, seed and number of sentences per batch for three
   t5mt-off  t5mt with the speed features off: random batches, for-loop AdamW, fp32
 Each round runs every variant once, alternating, in a fresh child process of this one; a child
 trains --warmup + --steps steps and times the last --steps. The table gives, per variant, the
-median over rounds of non-pad train tokens/s, the padding fraction, the child's peak RSS, the
-model FLOP utilisation against the fp32 (CPU) or bf16 (GPU) matmul peak measured in each child
-right after its run, and ratios against `hf`. Then the network of the last t5mt round (or of
---decode-run) decodes the test split with t5mt (length-sorted, token-budget batches), with
-`Seq2SeqTrainer.predict(predict_with_generate)` and with CTranslate2 (int8, float32):
-sentences/s and BLEU, ratios against `hf`.
+median over rounds of non-pad train tokens/s and of its ratio to `hf` within the round, the
+padding fraction, the child's peak RSS and the model FLOP utilisation against the fp32 (CPU) or
+bf16 (GPU) matmul peak measured in each child right after its run. Then the network of the
+last t5mt round (or of --decode-run) decodes the test split with t5mt (length-sorted,
+token-budget batches), with `Seq2SeqTrainer.predict(predict_with_generate)` and with
+CTranslate2 (int8, float32): sentences/s and BLEU, ratios against `hf`.
 """
 
 import argparse
@@ -456,6 +456,15 @@ def print_report(args, data: str, runs: dict, decoding: dict | None) -> None:
     print("| variant | non-pad tokens/s | × hf | padding | pairs/batch | peak RSS | MFU |")
     print("|---|---|---|---|---|---|---|")
     medians = {v: statistics.median(r["tokens_per_second"] for r in runs[v]) for v in VARIANTS}
+    # ratios within each round (its runs ran back to back), then the median over rounds: a
+    # burst of load on the machine during one round does not skew the ratio
+    ratios = {
+        v: statistics.median(
+            r["tokens_per_second"] / h["tokens_per_second"]
+            for r, h in zip(runs[v], runs["hf"], strict=True)
+        )
+        for v in VARIANTS
+    }
     for variant in VARIANTS:
         last = runs[variant][-1]
         # each run's model FLOP/s against the matmul peak measured right after it
@@ -467,7 +476,7 @@ def print_report(args, data: str, runs: dict, decoding: dict | None) -> None:
             for r in runs[variant]
         )
         print(
-            f"| {variant} | {medians[variant]:,.0f} | {medians[variant] / medians['hf']:.2f} "
+            f"| {variant} | {medians[variant]:,.0f} | {ratios[variant]:.2f} "
             f"| {last['padding']:.1%} | {last['pairs_per_batch']:.1f} "
             f"| {max(r['peak_rss_mib'] for r in runs[variant]):,.0f} MiB | {mfu:.0%} |"
         )
