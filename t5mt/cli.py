@@ -4,6 +4,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
+
+from hydra.errors import InstantiationException
 
 from t5mt.errors import T5mtError
 
@@ -12,11 +15,22 @@ log = logging.getLogger("t5mt")
 
 @contextmanager
 def reported_errors() -> Iterator[None]:
-    """Print a T5mtError as `error: <message>` and exit with status 2, without a traceback."""
+    """Print a T5mtError as `error: <message>` and exit with status 2, without a traceback.
+
+    Hydra wraps errors raised while it builds a component from the config; those are unwrapped.
+    """
     try:
         yield
+    except InstantiationException as wrapped:
+        if not isinstance(wrapped.__cause__, T5mtError):
+            raise
+        _report(wrapped.__cause__)
     except T5mtError as error:
-        if logging.getLogger().handlers:  # a Hydra job: keep the error in its log file too
-            log.error("%s", error)
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _report(error)
+
+
+def _report(error: T5mtError) -> NoReturn:
+    if logging.getLogger().handlers:  # a Hydra job: keep the error in its log file too
+        log.error("%s", error)
+    print(f"error: {error}", file=sys.stderr)
+    raise SystemExit(2) from None

@@ -2,6 +2,7 @@
 writes the run folder (see t5mt.runs). Returns the best validation BLEU for sweepers."""
 
 import logging
+import os
 import random
 import sys
 import time
@@ -15,6 +16,7 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
+from pytorch_lightning.utilities import rank_zero_only
 from transformers import PreTrainedTokenizerBase
 
 from t5mt.cli import reported_errors
@@ -45,24 +47,34 @@ def instantiate_all(group: DictConfig | None) -> list:
 
 
 def train(
-    cfg: DictConfig, run: RunFolder, config: dict, previous: PriorAttempt | None
+    cfg: DictConfig,
+    run: RunFolder,
+    config: dict,
+    previous: PriorAttempt | None,
+    primary: bool = True,
 ) -> float | None:
     """Fit and test as `cfg` (resolved: `config`) says, writing everything into `run`; continue
-    from the `previous` attempt's last checkpoint if there is one."""
+    from the `previous` attempt's last checkpoint if there is one.
+
+    Only the `primary` process (DDP rank 0) writes the run folder's records; the others train.
+    """
     resume_from = previous.checkpoint if previous else None
-    seed = _seed(cfg, previous)
+    seed = _seed(cfg, previous) if primary else int(os.environ["PL_GLOBAL_SEED"])
     pl.seed_everything(seed, workers=True)
-    attempts = run.read_status().get("attempts", 0) + 1
-    run.update_status(status="running", seed=seed, started=now(), attempts=attempts)
+    if primary:
+        attempts = run.read_status().get("attempts", 0) + 1
+        run.update_status(status="running", seed=seed, started=now(), attempts=attempts)
 
     datamodule = instantiate(cfg.data, seed=seed)
-    if previous is None:
+    if primary and previous is None:
         splits = {split: datamodule.pairs(split) for split in SPLITS}
         write_record(run, config, list(HydraConfig.get().overrides.task), seed, splits)
+    # (DDP ranks other than 0 count as resuming: rank 0 saved the tokenizer before launching them)
     tokenizer = _tokenizer(cfg, run, datamodule, resuming=previous is not None)
     datamodule.set_tokenizer(tokenizer)
     network = instantiate(cfg.model.network)(tokenizer=tokenizer)
-    network.config.to_json_file(run.model_config)
+    if primary:
+        network.config.to_json_file(run.model_config)
     module = instantiate(
         cfg.module,
         network=network,
@@ -70,11 +82,12 @@ def train(
         optimizer=instantiate(cfg.optim.optimizer),
         scheduler=instantiate(cfg.optim.scheduler),
     )
-    if resume_from:
+    if resume_from and primary:
         log.info("resuming from %s", resume_from)
         trim_metrics(run.metrics_csv, checkpoint_step(resume_from))
     loggers = instantiate_all(cfg.get("logger"))
-    _remember_wandb_id(run, loggers)
+    if primary:
+        _remember_wandb_id(run, loggers)
     for logger in loggers:
         logger.log_hyperparams(config)
     trainer = instantiate(
@@ -104,7 +117,10 @@ def train(
             "loss": _metric(trainer, "test/loss"),
             **{k: v for k, v in outputs.items() if k not in ("hypotheses", "split")},
         }
-        _write_samples(run, datamodule, outputs["hypotheses"], cfg.num_samples)
+        if primary:
+            _write_samples(run, datamodule, outputs["hypotheses"], cfg.num_samples)
+    if not primary:
+        return best_val_bleu
     write_json_atomic(run.results, results)
     _finish_wandb(loggers)
     run.update_status(status="completed", finished=now())
@@ -205,6 +221,12 @@ def main(cfg: DictConfig) -> float | None:
 def run_in_folder(cfg: DictConfig, run: RunFolder) -> float | None:
     """Train in `run`, or skip it if it completed, or continue its earlier attempt."""
     config = OmegaConf.to_container(cfg, resolve=True)
+    if rank_zero_only.rank != 0:
+        # a DDP process that Lightning launched: it resumes as rank 0 does, and keeps no records
+        last = run.checkpoints_dir / "last.ckpt"
+        checkpoint = last if last.is_file() else None
+        previous = PriorAttempt(completed=False, seed=None, checkpoint=checkpoint, changed=[])
+        return train(cfg, run, config, previous, primary=False)
     previous = prior_attempt(run, config)
     if previous and previous.completed and not previous.changed:
         log.info("already completed, skipped: %s", run.root)
