@@ -138,11 +138,10 @@ def prior_attempt(run: RunFolder, config: dict[str, Any]) -> PriorAttempt | None
         log.warning(
             "removed %d partially written checkpoint(s) of the killed attempt", len(removed)
         )
-    last = run.checkpoints_dir / "last.ckpt"
     return PriorAttempt(
         completed=status.get("status") == "completed" and run.results.is_file(),
         seed=status.get("seed"),
-        checkpoint=last if last.is_file() else None,
+        checkpoint=run.last_checkpoint(),
         changed=changed,
     )
 

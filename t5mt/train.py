@@ -223,8 +223,7 @@ def run_in_folder(cfg: DictConfig, run: RunFolder) -> float | None:
     config = OmegaConf.to_container(cfg, resolve=True)
     if rank_zero_only.rank != 0:
         # a DDP process that Lightning launched: it resumes as rank 0 does, and keeps no records
-        last = run.checkpoints_dir / "last.ckpt"
-        checkpoint = last if last.is_file() else None
+        checkpoint = run.last_checkpoint()
         previous = PriorAttempt(completed=False, seed=None, checkpoint=checkpoint, changed=[])
         return train(cfg, run, config, previous, primary=False)
     previous = prior_attempt(run, config)

@@ -121,6 +121,11 @@ class RunFolder:
     def checkpoints_dir(self) -> Path:
         return self.root / "checkpoints"
 
+    def last_checkpoint(self) -> Path | None:
+        """checkpoints/last.ckpt, the one a resumed run continues from, if the run has one."""
+        last = self.checkpoints_dir / "last.ckpt"
+        return last if last.is_file() else None
+
     @property
     def metrics_csv(self) -> Path:
         return self.root / "metrics.csv"
