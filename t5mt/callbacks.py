@@ -64,6 +64,20 @@ class StopOnNonFiniteLoss(pl.Callback):
             )
 
 
+class ValidateAtMaxSteps(pl.Callback):
+    """Validates the final weights when training ends at `trainer.max_steps` mid-epoch.
+
+    Lightning validates when a stop is requested (as `max_time` does) but not when `max_steps`
+    runs out, so the last steps would never be scored nor be a candidate for best.ckpt.
+    """
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, module: pl.LightningModule, outputs: Any, batch: Any, index: int
+    ) -> None:
+        if 0 < trainer.max_steps <= trainer.global_step:
+            trainer.should_stop = True
+
+
 def periodic_checkpoint(
     dirpath: str, every_n_train_steps: int | None = None, every_minutes: float | None = None
 ) -> ModelCheckpoint:

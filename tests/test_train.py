@@ -1,5 +1,6 @@
 """The real entrypoint, `python -m t5mt.train`, run as a user runs it."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -73,6 +74,25 @@ def test_multirun_writes_one_folder_per_job(tmp_path: Path) -> None:
         assert config["optim"]["lr"] == lr
         overrides = yaml.safe_load((folder / ".hydra/overrides.yaml").read_text())
         assert any(o.startswith("optim.lr=") for o in overrides)
+
+
+def test_a_run_stopped_by_max_steps_mid_epoch_validates_its_final_weights(
+    tmp_path: Path,
+) -> None:
+    # 400 pairs in batches of 64 is 7 steps an epoch: step 10 falls in the second epoch
+    result = train(
+        *SMALL_DATA,
+        "trainer.accelerator=cpu",
+        "trainer.max_steps=10",
+        "data.batching.batch_size=64",
+        "test=false",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with (tmp_path / "run/metrics.csv").open() as handle:
+        validated = [int(row["step"]) for row in csv.DictReader(handle) if row["val/bleu"]]
+    assert validated == [6, 9]  # the end of epoch 1, and the last step (steps count from 0)
 
 
 @pytest.mark.slow
