@@ -9,7 +9,7 @@ from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning_fabric.utilities.cloud_io import get_filesystem
 from lightning_fabric.utilities.types import _PATH
 
-from t5mt.runs import atomic_file
+from t5mt.run_folder import atomic_file
 
 
 def remove_partial_writes(folder: Path) -> list[Path]:

@@ -11,7 +11,7 @@ from hydra.types import RunMode
 from pytorch_lightning.loggers import CSVLogger, WandbLogger
 from pytorch_lightning.loggers.logger import rank_zero_experiment
 
-from t5mt.runs import RunFolder, write_text_atomic
+from t5mt.run_folder import RunFolder, write_text_atomic
 
 
 class ContinuingCSVLogger(CSVLogger):

@@ -1,6 +1,5 @@
-"""The reproducibility record of a run: code version, packages, hardware, data and seed."""
+"""What a run's reproducibility record holds: code version, packages, hardware, data and seed."""
 
-import hashlib
 import importlib.metadata
 import os
 import platform
@@ -11,7 +10,7 @@ from typing import Any
 
 import torch
 
-from t5mt.runs import RunFolder, write_json_atomic, write_text_atomic
+from t5mt.run_folder import RunFolder
 
 PACKAGES = (
     "t5mt",
@@ -83,41 +82,27 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def data_fingerprint(splits: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
-    """SHA-256 over every sentence pair of every split, and the pair counts."""
-    digest = hashlib.sha256()
-    for name in sorted(splits):
-        digest.update(name.encode())
-        for pair in splits[name]:
-            for lang in sorted(pair):
-                digest.update(b"\0" + pair[lang].encode())
-            digest.update(b"\n")
-    return {"sha256": digest.hexdigest(), "pairs": {k: len(v) for k, v in splits.items()}}
-
-
-def write_record(
+def reproducibility_record(
     run: RunFolder,
     config: dict[str, Any],
     overrides: list[str],
     seed: int,
-    splits: dict[str, list[dict[str, str]]],
+    data: dict[str, Any],
+    git: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write reproducibility.json (and git.diff when the code has uncommitted changes)."""
-    git = git_state()
-    diff = git.pop("diff")
-    if git["dirty"]:
-        write_text_atomic(run.git_diff, diff)
-    record = {
+    """The content of reproducibility.json: what it takes to train the run again.
+
+    `data` describes the corpus (fingerprint, pair counts); `git` is `git_state()` less its diff.
+    """
+    return {
         "seed": seed,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
         "overrides": overrides,
         "git": git,
         "packages": package_versions(),
         "hardware": hardware(),
-        "data": data_fingerprint(splits),
+        "data": data,
         "config": config,
         # Hydra's own files, to put back should a later command overwrite them
         "hydra_files": {path.name: path.read_text(encoding="utf-8") for path in run.hydra_files},
     }
-    write_json_atomic(run.reproducibility, record)
-    return record

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from t5mt.runs import RunFolder, render
+from t5mt.run_folder import RunFolder
+from t5mt.runs import render
 from t5mt.runs.__main__ import main, parser
 from t5mt.runs.summary import RunSummary
 from t5mt.runs.sweep import UNSET, swept_parameters
@@ -226,7 +227,9 @@ def test_plot_sweep_has_a_panel_per_swept_parameter(sweep: Path, tmp_path: Path,
 
 
 def summary(*overrides: str) -> RunSummary:
-    return RunSummary(RunFolder(Path(".")), "completed", None, None, overrides, {}, None, None)
+    return RunSummary(
+        RunFolder(Path(".")), "completed", None, None, None, overrides, {}, None, None
+    )
 
 
 def test_swept_parameters_are_the_overrides_that_differ() -> None:

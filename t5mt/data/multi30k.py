@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,6 +15,7 @@ from tqdm.auto import tqdm
 
 from t5mt.data.files import pairs_to_dataset_dict, read_aligned_text
 from t5mt.errors import DataError, T5mtError
+from t5mt.run_folder import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -89,22 +88,14 @@ def download(url: str, dest: Path, expected_sha256: str) -> None:
     The bytes go to a temporary file beside ``dest`` that is renamed into place once verified,
     so an interrupted or corrupt download never leaves a file that looks complete.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            actual = _fetch(url, out, dest.name)
+    with atomic_file(dest, "wb", suffix=".part") as out:
+        actual = _fetch(url, out, dest.name)
         if actual != expected_sha256:
             raise DataError(
                 f"downloaded {dest.name} from {url} has SHA-256 {actual}, expected"
                 f" {expected_sha256}; the file was not kept"
             )
-        tmp.chmod(0o644)  # mkstemp creates 0600; the cache should read like any download
-        os.replace(tmp, dest)
-        log.info("downloaded %s to %s", url, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    log.info("downloaded %s to %s", url, dest)
 
 
 def _fetch(url: str, out: BinaryIO, label: str) -> str:

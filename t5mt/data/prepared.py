@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +17,7 @@ from datasets import Dataset, DatasetDict
 
 from t5mt.data.files import SPLITS
 from t5mt.errors import DataError
-from t5mt.runs import write_json_atomic
-from t5mt.staging import staged_folder
+from t5mt.run_folder import corpus_fingerprint, staged_folder, write_json_atomic
 
 if TYPE_CHECKING:
     from t5mt.data.datamodule import TranslationDataModule
@@ -35,13 +32,9 @@ def split_file(folder: Path, split: str) -> Path:
 
 
 def fingerprint(corpus: DatasetDict, source_lang: str = "en", target_lang: str = "de") -> str:
-    """SHA-256 of every split's pairs in order: equal content gives an equal fingerprint."""
-    digest = hashlib.sha256()
-    for split in SPLITS:
-        for pair in corpus[split]["translation"]:
-            record = [split, pair[source_lang], pair[target_lang]]
-            digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
-    return f"sha256:{digest.hexdigest()}"
+    """The corpus fingerprint (t5mt.run_folder) of a DatasetDict, as stats.json records it."""
+    splits = {split: corpus[split]["translation"] for split in SPLITS}
+    return corpus_fingerprint(splits, source_lang, target_lang)
 
 
 def write_prepared(corpus: DatasetDict, folder: Path, stats: dict[str, Any]) -> None:

@@ -6,11 +6,10 @@ from pathlib import Path
 from t5mt.data.tokenizer import load_saved
 from t5mt.errors import DataError
 from t5mt.evaluate import split_of_run
-from t5mt.inference import check_run_folder
 from t5mt.monitor.drift import categorical_drift, numeric_drift
 from t5mt.monitor.features import InputFeatures, input_features
 from t5mt.monitor.html import render_html
-from t5mt.runs import RunFolder, now, write_json_atomic, write_text_atomic
+from t5mt.run_folder import RunFolder, now, write_json_atomic, write_text_atomic
 
 VERDICT_ORDER = ("stable", "too few samples", "moderate", "drift")
 
@@ -73,7 +72,7 @@ def monitor_report(log: Path, run_root: Path, out_dir: Path | None = None) -> di
 
     `out_dir` defaults to <run>/monitor.
     """
-    run = check_run_folder(run_root)
+    run = RunFolder.at(run_root, needs_model=True)
     live, requests, skipped = read_request_log(log)
     reference = reference_features(run)
     features = drift_report(reference, live)

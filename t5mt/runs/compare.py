@@ -9,11 +9,9 @@ from omegaconf.errors import OmegaConfBaseException
 from rich.table import Table
 
 from t5mt.errors import RunFolderError
-from t5mt.runs import RunFolder, read_json, render
-from t5mt.runs.lookup import add_root_option, resolve_run
-from t5mt.runs.summary import flatten
-
-_ABSENT = object()  # a key one config lacks differs from any value, None included
+from t5mt.run_folder import RunFolder, config_differences, flatten, resolve_run
+from t5mt.runs import render
+from t5mt.runs.arguments import add_root_option
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,18 +28,18 @@ def compare_runs(args: argparse.Namespace) -> None:
     first, second = resolve_run(args.first, args.dir), resolve_run(args.second, args.dir)
     out = render.console()
     out.print(f"A: {first.root}\nB: {second.root}", soft_wrap=True)
-    config_a, config_b = flat_config(first), flat_config(second)
-    keys = sorted(config_a.keys() | config_b.keys())
-    changed = [key for key in keys if config_a.get(key, _ABSENT) != config_b.get(key, _ABSENT)]
+    config_a, config_b = saved_config(first), saved_config(second)
+    changed = config_differences(config_a, config_b)
     if changed:
+        flat_a, flat_b = flatten(config_a), flatten(config_b)
         table = Table("config key", "A", "B", title="config differences")
         for key in changed:
-            table.add_row(key, _cell(config_a, key), _cell(config_b, key))
+            table.add_row(key, _cell(flat_a, key), _cell(flat_b, key))
         out.print(table)
     else:
         out.print("the configs are the same")
 
-    results_a, results_b = flatten(read_json(first.results)), flatten(read_json(second.results))
+    results_a, results_b = flatten(first.read_results()), flatten(second.read_results())
     table = Table("result", "A", "B", "B − A", title="results")
     for key in dict.fromkeys([*results_a, *results_b]):
         a, b = results_a.get(key), results_b.get(key)
@@ -49,13 +47,14 @@ def compare_runs(args: argparse.Namespace) -> None:
     out.print(table)
 
 
-def flat_config(run: RunFolder) -> dict[str, Any]:
-    """The run's config as dotted keys, interpolations unresolved (as Hydra saved it)."""
+def saved_config(run: RunFolder) -> dict[str, Any]:
+    """The run's config as Hydra saved it, interpolations unresolved (so that each run's own
+    folder, `${paths.run_dir}`, is no difference)."""
     try:
         config = OmegaConf.to_container(OmegaConf.load(run.config), resolve=False)
     except (yaml.YAMLError, OmegaConfBaseException) as error:
         raise RunFolderError(f"{run.config}: not a readable config ({error})") from None
-    return flatten(config) if isinstance(config, dict) else {}
+    return config if isinstance(config, dict) else {}
 
 
 def _cell(values: dict[str, Any], key: str) -> str:

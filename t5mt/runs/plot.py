@@ -7,9 +7,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from t5mt.errors import RunFolderError, T5mtError
-from t5mt.runs import RunFolder
+from t5mt.run_folder import RunFolder, resolve_run
+from t5mt.runs.arguments import add_root_option
 from t5mt.runs.curves import read_curves
-from t5mt.runs.lookup import add_root_option, resolve_run
 from t5mt.runs.summary import SPLITS, RunSummary
 from t5mt.runs.sweep import best_job, load_jobs, swept_parameters
 

@@ -25,6 +25,13 @@ def time(value: datetime | None) -> str:
     return MISSING if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def status(recorded: str, heartbeat: datetime | None) -> str:
+    """A run's status; a crashed run's with the time its process was last seen."""
+    if recorded == "crashed" and heartbeat is not None:
+        return f"crashed (last heartbeat {time(heartbeat)})"
+    return recorded
+
+
 def duration(value: timedelta | None) -> str:
     """A duration as `42s`, `3m 05s` or `2h 07m`."""
     if value is None:

@@ -11,10 +11,10 @@ from rich.table import Table
 
 from t5mt.errors import RunFolderError
 from t5mt.reproducibility import git_state
-from t5mt.runs import RunFolder, read_json, render
+from t5mt.run_folder import RunFolder, flatten, resolve_run, without_keys
+from t5mt.runs import render
+from t5mt.runs.arguments import add_root_option
 from t5mt.runs.curves import read_curves
-from t5mt.runs.lookup import add_root_option, resolve_run
-from t5mt.runs.summary import flatten
 
 # The numbers a reproduction must match (from results.json), and the per-step training loss.
 COMPARED = ("val.bleu", "val.final_loss", "test.loss", "test.bleu", "test.chrf")
@@ -41,13 +41,13 @@ def reproduction_overrides(run: RunFolder, into: Path) -> list[str]:
         raise RunFolderError(
             f"'{run.root}' has no reproducibility.json (it was made by an older t5mt)"
         )
-    overrides = [o for o in record["overrides"] if not o.lstrip("+~").startswith("seed=")]
+    overrides = without_keys(record["overrides"], {"seed", "hydra.run.dir"})
     return [*overrides, f"seed={record['seed']}", f"hydra.run.dir={into}"]
 
 
 def compare_metrics(original: RunFolder, again: RunFolder) -> list[tuple[str, Any, Any]]:
     """(metric, original, reproduction) for the compared results and the training losses."""
-    before, after = flatten(read_json(original.results)), flatten(read_json(again.results))
+    before, after = flatten(original.read_results()), flatten(again.read_results())
     rows = [(key, before.get(key), after.get(key)) for key in COMPARED]
     losses = [read_curves(run.metrics_csv).get("train/loss", []) for run in (original, again)]
     return [*rows, ("train/loss at every step", *losses)]

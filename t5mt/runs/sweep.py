@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from t5mt.errors import RunFolderError
-from t5mt.runs.lookup import find_runs
+from t5mt.run_folder import find_runs
 from t5mt.runs.summary import SPLITS, RunSummary, summarize
 
 UNSET = "(unset)"  # the value of a swept key in a job whose overrides do not set it

@@ -7,16 +7,10 @@ from typing import Any
 
 from rich.table import Table
 
+from t5mt.run_folder import DEFAULT_ROOT, find_runs, flatten, natural_key, resolve_run, run_name
 from t5mt.runs import render
-from t5mt.runs.lookup import (
-    DEFAULT_ROOT,
-    add_root_option,
-    find_runs,
-    natural_key,
-    resolve_run,
-    run_name,
-)
-from t5mt.runs.summary import SPLITS, RunSummary, flatten, summarize
+from t5mt.runs.arguments import add_root_option
+from t5mt.runs.summary import SPLITS, RunSummary, summarize
 from t5mt.runs.sweep import best_job, load_jobs, swept_parameters
 
 # Sort keys of `ls --sort`; runs without a value sort last.
@@ -36,7 +30,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     ls.add_argument("dir", nargs="?", type=Path, default=DEFAULT_ROOT, help="default: %(default)s")
     ls.add_argument("--sort", choices=SORT_KEYS, default="started", help="default: %(default)s")
     ls.add_argument("--reverse", action="store_true", help="sort in descending order")
-    ls.add_argument("--status", choices=("running", "completed", "failed"), help="only these")
+    ls.add_argument(
+        "--status", choices=("running", "completed", "failed", "crashed"), help="only these"
+    )
     ls.set_defaults(handler=list_runs)
 
     show = commands.add_parser("show", help="one run: status, times, overrides, all results")
@@ -65,7 +61,7 @@ def list_runs(args: argparse.Namespace) -> None:
             render.time(summary.started),
             run_name(summary.run, args.dir),
             " ".join(summary.overrides),
-            summary.status,
+            render.status(summary.status, summary.heartbeat),
             render.score(summary.val_bleu),
             render.score(summary.test_bleu),
             render.duration(summary.duration),
@@ -81,7 +77,7 @@ def show_run(args: argparse.Namespace) -> None:
     checkpoints = sorted(path.name for path in run.checkpoints_dir.glob("*.ckpt"))
     rows = {
         "run": str(run.root),
-        "status": summary.status,
+        "status": render.status(summary.status, summary.heartbeat),
         "started": render.time(summary.started),
         "finished": render.time(summary.finished),
         "duration": render.duration(summary.duration),

@@ -1,21 +1,50 @@
-"""Finding run folders under a folder, and resolving a run given by path or by name."""
+"""Finding run folders: every run under a folder, the latest, one by path or by name, and a
+fresh folder for a new run that no other command can take."""
 
-import argparse
 import difflib
 from pathlib import Path
 
 from t5mt.errors import RunFolderError
-from t5mt.runs import RunFolder
+from t5mt.run_folder.layout import RunFolder
 
 DEFAULT_ROOT = Path("outputs")
 
+_claimed: dict[str, str] = {}  # base path → the folder this process claimed for it
+
+
+def new_run_dir(base: str) -> str:
+    """A new, empty folder at `base` (such as `outputs/<date>/<time>`), or at `base-2`,
+    `base-3`, … when another run has it: creating a folder is atomic, so two runs started in
+    the same second get two folders. The same `base` gives the same folder within a process
+    (Hydra resolves its run directory more than once)."""
+    if base not in _claimed:
+        Path(base).parent.mkdir(parents=True, exist_ok=True)
+        candidate, number = base, 1
+        while True:
+            try:
+                Path(candidate).mkdir()
+                break
+            except FileExistsError:
+                number += 1
+                candidate = f"{base}-{number}"
+        _claimed[base] = candidate
+    return _claimed[base]
+
 
 def find_runs(directory: Path) -> list[RunFolder]:
-    """Every run folder (a folder with .hydra/config.yaml) at or below `directory`, by path."""
+    """Every run folder at or below `directory`, in natural order of their paths."""
     if not directory.is_dir():
         raise RunFolderError(f"'{directory}' is not a folder")
     roots = {config.parent.parent for config in directory.rglob(".hydra/config.yaml")}
     return [RunFolder(root) for root in sorted(roots, key=natural_key)]
+
+
+def latest_run(directory: Path) -> RunFolder:
+    """The most recently started run at or below `directory` (single runs and sweep jobs)."""
+    runs = find_runs(directory) if directory.is_dir() else []
+    if not runs:
+        raise RunFolderError(f"there are no runs under '{directory}'")
+    return max(runs, key=lambda run: run.read_status().get("started", ""))
 
 
 def natural_key(path: Path) -> list[tuple[int, str]]:
@@ -36,10 +65,8 @@ def resolve_run(name_or_path: str, root: Path = DEFAULT_ROOT) -> RunFolder:
     candidates when the name fits several.
     """
     path = Path(name_or_path)
-    if RunFolder(path).config.is_file():
-        return RunFolder(path)
     if path.is_dir():
-        raise RunFolderError(f"'{path}' is not a t5mt run folder: it has no .hydra/config.yaml")
+        return RunFolder.at(path)
     if not root.is_dir():
         raise RunFolderError(
             f"no run folder '{name_or_path}', and no folder '{root}' to look it up by name in "
@@ -72,13 +99,3 @@ def closest_names(name: str, names: list[str], count: int = 5) -> list[str]:
 
     ranked = sorted(names, key=likeness, reverse=True)
     return [candidate for candidate in ranked[:count] if likeness(candidate) >= 0.6]
-
-
-def add_root_option(parser: argparse.ArgumentParser) -> None:
-    """--dir: where commands look up runs given by name."""
-    parser.add_argument(
-        "--dir",
-        type=Path,
-        default=DEFAULT_ROOT,
-        help="where to look up runs given by name (default: %(default)s)",
-    )

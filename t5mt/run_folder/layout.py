@@ -1,0 +1,131 @@
+"""RunFolder: the paths of a run folder, what makes a folder one, and its records."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from t5mt.errors import RunFolderError
+from t5mt.run_folder.config import read_overrides
+from t5mt.run_folder.files import read_json, write_json_atomic
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """Paths of one run folder (the layout is in t5mt.run_folder's docstring).
+
+    A folder is a run when it holds `.hydra/config.yaml`, which Hydra writes before anything
+    else; every other file appears as the run goes on.
+    """
+
+    root: Path
+
+    @classmethod
+    def at(cls, path: str | Path, needs_model: bool = False) -> "RunFolder":
+        """The run folder at `path`; RunFolderError when it is none (or, with `needs_model`,
+        holds no trained model to load)."""
+        run = cls(Path(path))
+        if not run.root.is_dir():
+            raise RunFolderError(f"'{path}' is not a folder")
+        required = [run.config, *((run.model_config, run.tokenizer_dir) if needs_model else ())]
+        for item in required:
+            if not item.exists():
+                raise RunFolderError(
+                    f"'{path}' is not a t5mt run folder: it has no {item.relative_to(run.root)}"
+                )
+        return run
+
+    def is_run(self) -> bool:
+        """Whether the folder holds a run (see the class docstring)."""
+        return self.config.is_file()
+
+    @property
+    def config(self) -> Path:
+        return self.root / ".hydra" / "config.yaml"
+
+    @property
+    def overrides(self) -> Path:
+        return self.root / ".hydra" / "overrides.yaml"
+
+    @property
+    def hydra_files(self) -> tuple[Path, Path]:
+        """The files Hydra writes at every start: the composed config and the overrides."""
+        return (self.config, self.overrides)
+
+    @property
+    def reproducibility(self) -> Path:
+        return self.root / "reproducibility.json"
+
+    @property
+    def git_diff(self) -> Path:
+        return self.root / "git.diff"
+
+    @property
+    def status_file(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def heartbeat_file(self) -> Path:
+        return self.root / "heartbeat.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "train.log"
+
+    @property
+    def model_config(self) -> Path:
+        return self.root / "model_config.json"
+
+    @property
+    def tokenizer_dir(self) -> Path:
+        return self.root / "tokenizer"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def metrics_csv(self) -> Path:
+        return self.root / "metrics.csv"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.json"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples.txt"
+
+    def checkpoint(self, name: str = "best") -> Path:
+        """`best`, `last`, or a path to a .ckpt file; the error lists what the run has."""
+        path = self.checkpoints_dir / f"{name}.ckpt" if name in ("best", "last") else Path(name)
+        if not path.is_file():
+            present = sorted(p.name for p in self.checkpoints_dir.glob("*.ckpt"))
+            raise RunFolderError(
+                f"no checkpoint '{path}' (checkpoints in {self.root}: {present or 'none'})"
+            )
+        return path
+
+    def last_checkpoint(self) -> Path | None:
+        """checkpoints/last.ckpt, the one a resumed run continues from, if the run has one."""
+        last = self.checkpoints_dir / "last.ckpt"
+        return last if last.is_file() else None
+
+    def read_overrides(self) -> tuple[str, ...]:
+        """The command-line overrides Hydra recorded for the run."""
+        return read_overrides(self.overrides)
+
+    def read_status(self) -> dict[str, Any]:
+        """run.json, or an empty dict if the run has not started."""
+        return read_json(self.status_file)
+
+    def read_results(self) -> dict[str, Any]:
+        """results.json, or an empty dict until the run has finished."""
+        return read_json(self.results)
+
+    def read_reproducibility(self) -> dict[str, Any]:
+        """reproducibility.json, or an empty dict for runs that have none."""
+        return read_json(self.reproducibility)
+
+    def update_status(self, **fields: Any) -> None:
+        """Merge `fields` into run.json atomically."""
+        write_json_atomic(self.status_file, {**self.read_status(), **fields})
