@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def prepare(args: argparse.Namespace, work: Path) -> str:
     """Corpus and tokenizer for every child, saved under `work`; returns the data's name."""
     from t5mt.data.multi30k import load_multi30k
-    from t5mt.data.sources import synthetic_corpus
+    from t5mt.data.synthetic import synthetic_corpus
     from t5mt.data.tokenizer import train_sentencepiece
 
     if Path(args.data).is_dir() and not args.dry_run:
@@ -199,7 +199,7 @@ def run_t5mt(args: argparse.Namespace, work: Path, fast: bool) -> dict:
 
     from t5mt.data.batching import RandomBatching, TokenBudgetBatching
     from t5mt.data.datamodule import TranslationDataModule
-    from t5mt.model import TranslationModule
+    from t5mt.module import TranslationModule
 
     pl.seed_everything(args.seed, verbose=False)
     tokenizer, corpus, network = build(args, work)
@@ -336,19 +336,20 @@ def run_decoding(args: argparse.Namespace, work: Path) -> dict:
     from omegaconf import OmegaConf
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer
 
-    from t5mt.engines import Ct2Translator
+    from t5mt.data.tokenizer import load_saved
     from t5mt.evaluate import split_of_run
     from t5mt.export import export_network
-    from t5mt.inference import Translator
+    from t5mt.inference import Ct2Engine, PyTorchEngine, Translator
     from t5mt.metrics import corpus_scores
-    from t5mt.runs import RunFolder
+    from t5mt.run_folder import RunFolder
 
     if args.decode_run:  # a trained run's network, tokenizer and test split
         from datasets import Dataset, DatasetDict
 
-        trained = Translator.from_run(args.decode_run)
-        network, tokenizer = trained.network, trained.tokenizer
-        sources, streams, _ = split_of_run(RunFolder(Path(args.decode_run)), "test")
+        run = RunFolder.at(args.decode_run, needs_model=True)
+        network = PyTorchEngine.from_checkpoint(run).network
+        tokenizer = load_saved(run.tokenizer_dir)
+        sources, streams, _ = split_of_run(run, "test")
         pairs = [{"en": s, "de": r} for s, r in zip(sources, streams[0], strict=True)]
         corpus = DatasetDict(test=Dataset.from_dict({"translation": pairs}))
     else:
@@ -371,7 +372,7 @@ def run_decoding(args: argparse.Namespace, work: Path) -> dict:
     # evaluate's own batching defaults
     batching = OmegaConf.load(REPO / "conf" / "base" / "inference.yaml")
     batching = {"batch_size": batching.batch_size, "batch_tokens": batching.batch_tokens}
-    translator = Translator(network=network, tokenizer=tokenizer, **decoding)
+    translator = Translator(PyTorchEngine(network), tokenizer, **decoding)
     timed("t5mt", partial(translator.translate, sources, **batching))
     with tempfile.TemporaryDirectory() as output_dir:
         trainer = Seq2SeqTrainer(
@@ -391,7 +392,7 @@ def run_decoding(args: argparse.Namespace, work: Path) -> dict:
     for quantization in ("int8", "float32"):
         folder = work / f"ct2-{quantization}"
         export_network(network, tokenizer, quantization, folder)
-        ct2 = Ct2Translator.load(folder, tokenizer, device=args.device, **decoding)
+        ct2 = Translator(Ct2Engine.load(folder, args.device), tokenizer, **decoding)
         timed(f"ct2-{quantization}", partial(ct2.translate, sources, **batching))
     return results
 

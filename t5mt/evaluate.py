@@ -15,11 +15,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
-from t5mt.engines import load_translator
 from t5mt.errors import T5mtError
-from t5mt.inference import decoding_settings
+from t5mt.inference import decoding_settings, load_translator
 from t5mt.metrics import corpus_scores
-from t5mt.runs import RunFolder, write_json_atomic, write_text_atomic
+from t5mt.run_folder import RunFolder, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 

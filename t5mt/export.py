@@ -14,11 +14,10 @@ from omegaconf import DictConfig
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from t5mt.cli import reported_errors
-from t5mt.engines import ct2_export_dir
+from t5mt.data.tokenizer import load_saved
 from t5mt.errors import ConfigError
-from t5mt.inference import Translator, check_run_folder
-from t5mt.runs import write_json_atomic
-from t5mt.staging import staged_folder
+from t5mt.inference import PyTorchEngine, ct2_export_dir
+from t5mt.run_folder import RunFolder, staged_folder, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,10 @@ EXPORT_RECORD = "t5mt_export.json"
 
 def export_ct2(run_root: str | Path, quantization: str, output: Path, ckpt: str = "best") -> Path:
     """Convert the run's checkpoint `ckpt` into a CTranslate2 model at `output`."""
-    translator = Translator.from_run(run_root, ckpt=ckpt)
-    record = {"run": str(Path(run_root).resolve()), "ckpt": ckpt}
-    export_network(translator.network, translator.tokenizer, quantization, output, record)
+    run = RunFolder.at(run_root, needs_model=True)
+    network = PyTorchEngine.from_checkpoint(run, ckpt).network
+    record = {"run": str(run.root.resolve()), "ckpt": ckpt}
+    export_network(network, load_saved(run.tokenizer_dir), quantization, output, record)
     log.info("exported %s (%s) to %s", run_root, quantization, output)
     return output
 
@@ -65,7 +65,7 @@ def main(cfg: DictConfig) -> None:
     with reported_errors():
         if cfg.format not in FORMATS:
             raise ConfigError(f"format={cfg.format} is not supported (choose one of {FORMATS})")
-        run = check_run_folder(cfg.run)
+        run = RunFolder.at(cfg.run, needs_model=True)
         output = Path(cfg.output) if cfg.output else ct2_export_dir(run, cfg.quantization)
         export_ct2(cfg.run, cfg.quantization, output, ckpt=cfg.ckpt)
         print(output)

@@ -8,9 +8,8 @@ from omegaconf import DictConfig
 
 from t5mt.cli import reported_errors
 from t5mt.data.files import read_lines
-from t5mt.engines import load_translator
-from t5mt.inference import decoding_settings
-from t5mt.runs import write_text_atomic
+from t5mt.inference import decoding_settings, load_translator
+from t5mt.run_folder import write_text_atomic
 
 
 def read_input(cfg: DictConfig) -> list[str]:

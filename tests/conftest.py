@@ -17,7 +17,7 @@ from datasets import Dataset, DatasetDict
 
 from t5mt.data.synthetic import generate_pairs
 from t5mt.data.tokenizer import train_sentencepiece
-from t5mt.inference import Translator
+from t5mt.inference import PyTorchEngine, Translator
 from t5mt.network import t5_from_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,4 +92,4 @@ def tiny_translator(tmp_path_factory) -> Translator:
     network = t5_from_config(
         tokenizer, d_model=32, d_ff=64, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1
     )
-    return Translator(network=network.eval(), tokenizer=tokenizer, max_new_tokens=8)
+    return Translator(PyTorchEngine(network.eval()), tokenizer, max_new_tokens=8)

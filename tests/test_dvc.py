@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from t5mt.inference import Translator
+from t5mt.inference import load_translator
 from tests.conftest import REPO, run_module
 from tests.test_multi30k import refused_port
 
@@ -146,7 +146,7 @@ def test_push_then_pull_into_a_fresh_clone_through_the_default_local_remote(proj
         assert file_contents(fresh / folder) == file_contents(project / folder)
     assert "up to date" in dvc("status", cwd=fresh, env=env)
     # what a serving image does: load the pulled run and translate with it
-    translator = Translator.from_run(fresh / RUN)
+    translator = load_translator(fresh / RUN)
     assert isinstance(translator.translate(["The dog sleeps."])[0], str)
 
 

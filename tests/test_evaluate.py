@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from t5mt.evaluate import split_of_run
-from t5mt.runs import RunFolder
+from t5mt.run_folder import RunFolder
 from tests.conftest import run_module
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,9 @@ import torch
 from conftest import run_module
 
 from t5mt.data.synthetic import generate_pairs
-from t5mt.engines import Ct2Translator
 from t5mt.export import export_network
-from t5mt.inference import Translator
-from t5mt.staging import staged_folder
+from t5mt.inference import Ct2Engine, PyTorchEngine, Translator
+from t5mt.run_folder import staged_folder
 
 SOURCES = [english for english, _ in generate_pairs(40, seed=1)]
 
@@ -21,15 +20,15 @@ SOURCES = [english for english, _ in generate_pairs(40, seed=1)]
 def talkative(tiny_translator: Translator) -> Translator:
     """The tiny untrained translator with <pad> and </s> made unlikely, so that it writes
     whole sentences of words instead of stopping at once."""
-    network = copy.deepcopy(tiny_translator.network)
+    network = copy.deepcopy(tiny_translator.engine.network)
     with torch.no_grad():
         network.shared.weight[:2] = 0
-    return Translator(network=network, tokenizer=tiny_translator.tokenizer, max_new_tokens=8)
+    return Translator(PyTorchEngine(network), tiny_translator.tokenizer, max_new_tokens=8)
 
 
-def exported(translator: Translator, quantization: str, folder: Path) -> Ct2Translator:
-    export_network(translator.network, translator.tokenizer, quantization, folder)
-    return Ct2Translator.load(folder, translator.tokenizer, max_new_tokens=8)
+def exported(translator: Translator, quantization: str, folder: Path) -> Translator:
+    export_network(translator.engine.network, translator.tokenizer, quantization, folder)
+    return Translator(Ct2Engine.load(folder), translator.tokenizer, max_new_tokens=8)
 
 
 def test_float32_export_translates_exactly_as_pytorch(talkative: Translator, tmp_path) -> None:

@@ -160,7 +160,7 @@ def test_generation_failure_is_a_500_with_a_logged_error_id(
         def translate(self, *args, **kwargs) -> list[str]:
             raise RuntimeError("CUDA out of memory")
 
-    failing = OutOfMemory(network=tiny_translator.network, tokenizer=tiny_translator.tokenizer)
+    failing = OutOfMemory(tiny_translator.engine, tiny_translator.tokenizer)
     client = make_client(lambda _: failing)
     wait_ready(client)
     with caplog.at_level(logging.ERROR):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from t5mt.inference import Translator
+from t5mt.inference import load_translator
 from tests.conftest import CONF, REPO
 from tests.test_docker import exec_form, instructions
 
@@ -44,7 +44,7 @@ def test_the_run_folder_part_it_copies_is_enough_to_translate(
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, copy)
     sentences = ["The dog sleeps.", "We help the children."]
-    assert Translator.from_run(workdir / "run").translate(sentences) == Translator.from_run(
+    assert load_translator(workdir / "run").translate(sentences) == load_translator(
         debug_run
     ).translate(sentences)
 

@@ -3,8 +3,10 @@
 from pathlib import Path
 
 import pytest
+import torch
 
-from t5mt.inference import Translator
+from t5mt.errors import RunFolderError
+from t5mt.inference import load_translator
 from tests.conftest import run_module
 
 pytestmark = pytest.mark.slow
@@ -41,7 +43,7 @@ def test_file_input_keeps_count_order_and_empty_lines(debug_run: Path, tmp_path:
     assert len(lines) == len(sentences)
     assert lines[1] == "" and lines[3] == ""
     # the same sentences translated one by one give the same lines: batching restored the order
-    translator = Translator.from_run(debug_run)
+    translator = load_translator(debug_run)
     assert lines == [
         translator.translate([s], num_beams=4, max_new_tokens=16)[0] for s in sentences
     ]
@@ -71,7 +73,7 @@ def test_invalid_utf8_names_the_line(debug_run: Path, tmp_path: Path) -> None:
 
 
 def test_over_long_inputs_are_truncated_with_a_counted_warning(debug_run: Path, caplog) -> None:
-    translator = Translator.from_run(debug_run)
+    translator = load_translator(debug_run)
     long = " ".join(["The small dog sees the old man."] * 40)
     with caplog.at_level("WARNING"):
         out = translator.translate([long, "The dog sleeps.", long], num_beams=1, max_new_tokens=8)
@@ -83,3 +85,16 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
     result = run_module("t5mt.translate", f"run={tmp_path}", "text=Hello", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not a t5mt run folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_checkpoint_that_does_not_fit_the_model_is_refused_by_name(
+    debug_run: Path, tmp_path: Path
+) -> None:
+    state = torch.load(debug_run / "checkpoints/best.ckpt", map_location="cpu", weights_only=False)
+    del state["state_dict"]["network.lm_head.weight"]
+    state["state_dict"]["network.adapter.weight"] = torch.zeros(1)
+    damaged = tmp_path / "damaged.ckpt"
+    torch.save(state, damaged)
+    with pytest.raises(RunFolderError) as refused:
+        load_translator(debug_run, ckpt=str(damaged))
+    assert "missing lm_head.weight; unexpected adapter.weight" in str(refused.value)

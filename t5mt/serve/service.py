@@ -11,10 +11,10 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from transformers import PreTrainedTokenizerBase
 
-from t5mt import engines
+from t5mt import inference
 from t5mt.inference import Translator
 from t5mt.monitor.features import input_features
-from t5mt.runs import now
+from t5mt.run_folder import now
 from t5mt.serve.batcher import BatchReport, Decoding, MicroBatcher
 from t5mt.serve.metrics import ServeMetrics
 from t5mt.serve.requestlog import RequestLog
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def load_translator(settings: ServeSettings) -> Translator:
     """The model the server translates with: the one place that decides how it is built."""
-    return engines.load_translator(
+    return inference.load_translator(
         settings.run, settings.ckpt, settings.device, settings.engine, settings.ct2_model
     )
 

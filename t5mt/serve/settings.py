@@ -8,9 +8,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from t5mt.engines import ENGINES
 from t5mt.errors import ConfigError
-from t5mt.inference import check_run_folder, find_checkpoint
+from t5mt.inference import ENGINES
+from t5mt.run_folder import RunFolder
 
 # uvicorn's worker processes import the app by name; they read their settings from here.
 SETTINGS_ENV = "T5MT_SERVE_SETTINGS"
@@ -85,11 +85,11 @@ def default_model_id(run: str | Path) -> str:
 
 def settings_from_config(cfg: DictConfig) -> ServeSettings:
     """Settings from the composed serve config, after checking the run folder and engine."""
-    run = check_run_folder(cfg.run)
+    run = RunFolder.at(cfg.run, needs_model=True)
     if cfg.engine not in ENGINES:
         raise ConfigError(f"engine={cfg.engine} is not an engine (choose one of {ENGINES})")
     if cfg.engine == "pytorch":
-        find_checkpoint(run, cfg.ckpt)
+        run.checkpoint(cfg.ckpt)
     return ServeSettings(
         run=str(cfg.run),
         model_id=cfg.model_id or default_model_id(cfg.run),
