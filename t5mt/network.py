@@ -1,6 +1,7 @@
 """Build the T5 network: pretrained weights by name or path, or a fresh model from a config."""
 
 from pathlib import Path
+from typing import Any
 
 from transformers import PreTrainedTokenizerBase, T5Config, T5ForConditionalGeneration
 
@@ -9,31 +10,15 @@ from t5mt.errors import HubUnreachableError
 
 
 def t5_from_config(
-    tokenizer: PreTrainedTokenizerBase,
-    d_model: int = 128,
-    d_ff: int = 512,
-    d_kv: int = 32,
-    num_heads: int = 4,
-    num_layers: int = 2,
-    num_decoder_layers: int = 2,
-    dropout_rate: float = 0.1,
-    feed_forward_proj: str = "relu",
-    relative_attention_num_buckets: int = 32,
-    tie_word_embeddings: bool = True,
+    tokenizer: PreTrainedTokenizerBase, **architecture: Any
 ) -> T5ForConditionalGeneration:
-    """A randomly initialised T5 sized for `tokenizer`'s vocabulary."""
+    """A randomly initialised T5 sized for `tokenizer`'s vocabulary, with the `T5Config` fields
+    in `architecture` (d_model, d_ff, d_kv, num_heads, num_layers, num_decoder_layers,
+    dropout_rate, feed_forward_proj, …: conf/model/t5_tiny.yaml sets them) and T5's defaults
+    for the rest."""
     config = T5Config(
+        **architecture,
         vocab_size=len(tokenizer),
-        d_model=d_model,
-        d_ff=d_ff,
-        d_kv=d_kv,
-        num_heads=num_heads,
-        num_layers=num_layers,
-        num_decoder_layers=num_decoder_layers,
-        dropout_rate=dropout_rate,
-        feed_forward_proj=feed_forward_proj,
-        relative_attention_num_buckets=relative_attention_num_buckets,
-        tie_word_embeddings=tie_word_embeddings,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,

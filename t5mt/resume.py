@@ -1,9 +1,14 @@
-"""Resume in place: `resume=<run folder>|latest` re-launches a run in its own folder with its own
-overrides, and a run folder that already holds an attempt is skipped (completed) or continued
-from its last checkpoint (killed or failed). Sweeps re-run into an existing sweep folder get the
-same treatment job by job."""
+"""Resume: what an attempt at a run starts from, decided in one call (`decide_attempt`), and
+the `resume=<run folder>|latest` command line that re-launches a run in its own folder.
+
+A run folder that already holds an attempt is skipped (completed with the same config) or
+continued from its last checkpoint (killed, crashed or failed); sweeps re-run into an existing
+sweep folder get the same treatment job by job.
+"""
 
 import logging
+import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +19,19 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from t5mt.checkpoint_io import remove_partial_writes
+from t5mt.distributed import is_global_zero
 from t5mt.errors import RunFolderError
-from t5mt.runs import RunFolder, write_text_atomic
-from t5mt.runs.summary import flatten, read_overrides
+from t5mt.loggers import trim_metrics
+from t5mt.run_folder import (
+    RunFolder,
+    config_differences,
+    latest_run,
+    override_key,
+    relocated,
+    run_state,
+    without_keys,
+    write_text_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +56,115 @@ def is_resume_safe(key: str) -> bool:
     return any(key == safe or key.startswith(safe + ".") for safe in RESUME_SAFE_KEYS)
 
 
-def override_key(override: str) -> str:
-    """The config key of a Hydra override such as `+a.b=1` or `~c`."""
-    return override.lstrip("+~").split("=", 1)[0]
+@dataclass(frozen=True)
+class Attempt:
+    """What one attempt at a run starts from.
+
+    `checkpoint` carries everything else a continued attempt needs: weights, optimizer and
+    scheduler, the random states (callbacks.RngState) and the position in the epoch
+    (data.position.DataPosition). The W&B run id stays in run.json, where the W&B logger reads it.
+    """
+
+    number: int  # 1 for a new run
+    seed: int
+    checkpoint: Path | None = None
+    # load this saved tokenizer instead of building one
+    tokenizer: Path | None = None
+    # the run completed with this config: nothing to do; `score` is its best validation BLEU
+    completed: bool = False
+    score: float | None = None
 
 
-def find_latest_run(outputs: Path) -> Path:
-    """The most recently started run folder under `outputs` (single runs and sweep jobs)."""
-    runs = [status.parent for status in outputs.glob("**/run.json")]
-    if not runs:
-        raise RunFolderError(f"resume=latest: there are no runs under '{outputs}'")
-    return max(runs, key=lambda run: RunFolder(run).read_status().get("started", ""))
+def decide_attempt(run: RunFolder, config: dict[str, Any]) -> Attempt:
+    """What this process's attempt at `run` with the resolved `config` starts from.
+
+    On the global rank zero process this also readies the folder for a continued attempt:
+    partial checkpoint writes of a killed attempt are removed, and metrics.csv keeps only the
+    rows the checkpoint has trained. Other DDP processes follow what rank zero recorded.
+    Raises RunFolderError when a live process holds the folder, or when `config` differs from
+    the recorded one in a key that is not resume-safe (the run's own Hydra files are put back).
+    """
+    if not is_global_zero():
+        return _follow_rank_zero(run)
+    status = run.read_status()
+    if not status:
+        return Attempt(number=1, seed=_seed(config.get("seed")))
+    state = run_state(run)
+    # (a run recorded by an older t5mt has no pid: nothing tells whether it lives)
+    if state.holder_alive and status.get("pid", os.getpid()) != os.getpid():
+        _restore_hydra_files(run)
+        raise RunFolderError(
+            f"'{run.root}' is held by a live run (process {status['pid']} on "
+            f"{status['host']}); wait for it to end or use another folder"
+        )
+    changed = _changed_keys(run, config)
+    unsafe = [key for key in changed if not is_resume_safe(key)]
+    if unsafe:
+        _restore_hydra_files(run)
+        raise RunFolderError(
+            f"'{run.root}' holds a run with a different config (changed: "
+            f"{', '.join(unsafe)}); use a new folder, or resume it with its own config"
+        )
+    seed = status["seed"] if status.get("seed") is not None else _seed(config.get("seed"))
+    number = status.get("attempts", 0) + 1
+    tokenizer = run.tokenizer_dir if run.tokenizer_dir.is_dir() else None
+    results = run.read_results()
+    if state.status == "completed" and results and not changed:
+        score = (results.get("val") or {}).get("bleu")
+        return Attempt(number, seed, tokenizer=tokenizer, completed=True, score=score)
+    checkpoint = _continuable_checkpoint(run)
+    trim_metrics(run.metrics_csv, checkpoint_step(checkpoint) if checkpoint else -1)
+    return Attempt(number, seed, checkpoint=checkpoint, tokenizer=tokenizer)
+
+
+def _follow_rank_zero(run: RunFolder) -> Attempt:
+    """A DDP process that Lightning launched: rank zero has recorded the attempt in run.json
+    and saved the tokenizer before launching it."""
+    status = run.read_status()
+    resumed_from = status.get("resumed_from")
+    return Attempt(
+        number=status["attempts"],
+        seed=status["seed"],
+        checkpoint=run.root / resumed_from if resumed_from else None,
+        tokenizer=run.tokenizer_dir,
+    )
+
+
+def _seed(configured: int | None) -> int:
+    """The configured seed, or a freshly drawn one when it is null."""
+    return configured if configured is not None else random.SystemRandom().randrange(2**31)
+
+
+def _changed_keys(run: RunFolder, config: dict[str, Any]) -> list[str]:
+    """The keys in which `config` differs from the run's recorded config (none if unrecorded)."""
+    recorded = run.read_reproducibility().get("config")
+    if not recorded:
+        return []
+    moved = relocated(recorded, recorded["paths"]["run_dir"], config["paths"]["run_dir"])
+    return config_differences(moved, config)
+
+
+def _continuable_checkpoint(run: RunFolder) -> Path | None:
+    """last.ckpt, after removing what a killed attempt left half written."""
+    if run.checkpoints_dir.is_dir():
+        removed = remove_partial_writes(run.checkpoints_dir)
+        if removed:
+            log.warning("removed %d partially written checkpoint(s)", len(removed))
+    return run.last_checkpoint()
+
+
+def _restore_hydra_files(run: RunFolder) -> None:
+    """Put back the run's own .hydra/config.yaml and overrides.yaml, which Hydra overwrote."""
+    saved = run.read_reproducibility().get("hydra_files", {})
+    for path in run.hydra_files:
+        if path.name in saved:
+            write_text_atomic(path, saved[path.name])
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    """The global step a Lightning checkpoint was saved at (memory-mapped, not read whole)."""
+    state = torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=False)
+    return int(state["global_step"])
 
 
 def resume_arguments(arguments: list[str], outputs: Path = Path("outputs")) -> list[str]:
@@ -69,13 +182,7 @@ def resume_arguments(arguments: list[str], outputs: Path = Path("outputs")) -> l
             "hydra.sweep.dir=<sweep folder>"
         )
     name = target[-1].split("=", 1)[1]
-    folder = find_latest_run(outputs) if name == "latest" else Path(name)
-    run = RunFolder(folder)
-    if not run.overrides.is_file() or not run.status_file.is_file():
-        raise RunFolderError(
-            f"resume={name}: '{folder}' is not a t5mt run folder "
-            "(it needs .hydra/overrides.yaml and run.json)"
-        )
+    run = latest_run(outputs) if name == "latest" else RunFolder.at(name)
     new = [a for a in arguments if not a.startswith("resume=") and not a.startswith("-")]
     unsafe = [a for a in new if not is_resume_safe(override_key(a))]
     if unsafe:
@@ -83,13 +190,11 @@ def resume_arguments(arguments: list[str], outputs: Path = Path("outputs")) -> l
             f"resume= cannot change {', '.join(unsafe)}: a resumed run keeps its config; "
             f"it may change only {', '.join(RESUME_SAFE_KEYS)}"
         )
-    replaced = {override_key(a) for a in new}
-    saved = read_overrides(run)
-    kept = [a for a in saved if override_key(a) not in replaced]
-    check_composes(folder, kept + new)
+    kept = without_keys(run.read_overrides(), {override_key(a) for a in new})
+    check_composes(run.root, kept + new)
     flags = [a for a in arguments if a.startswith("-")]
-    log.info("resuming %s", folder)
-    return [*flags, *kept, *new, f"hydra.run.dir={folder}"]
+    log.info("resuming %s", run.root)
+    return [*flags, *kept, *new, f"hydra.run.dir={run.root}"]
 
 
 def check_composes(folder: Path, overrides: list[str]) -> None:
@@ -102,80 +207,3 @@ def check_composes(folder: Path, overrides: list[str]) -> None:
         raise RunFolderError(
             f"the config of run '{folder}' no longer composes with conf/: {error}"
         ) from None
-
-
-@dataclass(frozen=True)
-class PriorAttempt:
-    """What an earlier attempt left in a run folder."""
-
-    completed: bool
-    seed: int | None
-    checkpoint: Path | None
-    # resume-safe keys the new config changes (more epochs for a completed run, say)
-    changed: list[str]
-
-
-def prior_attempt(run: RunFolder, config: dict[str, Any]) -> PriorAttempt | None:
-    """The earlier attempt in `run`, or None for a fresh folder.
-
-    Raises RunFolderError (after restoring the run's own Hydra files) when `config` differs from
-    the attempt's in a key that is not resume-safe.
-    """
-    status = run.read_status()
-    if not status:
-        return None
-    recorded = run.read_reproducibility().get("config")
-    changed = config_differences(relocated(recorded, config), config) if recorded else []
-    unsafe = [key for key in changed if not is_resume_safe(key)]
-    if unsafe:
-        restore_hydra_files(run)
-        raise RunFolderError(
-            f"'{run.root}' holds a run with a different config (changed: "
-            f"{', '.join(unsafe)}); use a new folder, or resume it with its own config"
-        )
-    removed = remove_partial_writes(run.checkpoints_dir) if run.checkpoints_dir.is_dir() else []
-    if removed:
-        log.warning(
-            "removed %d partially written checkpoint(s) of the killed attempt", len(removed)
-        )
-    return PriorAttempt(
-        completed=status.get("status") == "completed" and run.results.is_file(),
-        seed=status.get("seed"),
-        checkpoint=run.last_checkpoint(),
-        changed=changed,
-    )
-
-
-def relocated(recorded: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """`recorded` with its run folder's path replaced by `config`'s: a moved run is the same run."""
-    old, new = recorded["paths"]["run_dir"], config["paths"]["run_dir"]
-
-    def move(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: move(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [move(item) for item in value]
-        return value.replace(old, new) if isinstance(value, str) else value
-
-    return move(recorded)
-
-
-def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Dotted keys whose values differ between two nested config dicts."""
-    old_flat, new_flat = flatten(old), flatten(new)
-    return sorted(
-        k for k in old_flat.keys() | new_flat.keys() if old_flat.get(k) != new_flat.get(k)
-    )
-
-
-def restore_hydra_files(run: RunFolder) -> None:
-    """Put back the run's own .hydra/config.yaml and overrides.yaml, which Hydra overwrote."""
-    saved = run.read_reproducibility()["hydra_files"]
-    for path in run.hydra_files:
-        write_text_atomic(path, saved[path.name])
-
-
-def checkpoint_step(checkpoint: Path) -> int:
-    """The global step a Lightning checkpoint was saved at (memory-mapped, not read whole)."""
-    state = torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=False)
-    return int(state["global_step"])

@@ -9,7 +9,7 @@ import pytest
 from conftest import SMALL_DATA, run_module
 
 from t5mt.errors import ConfigError
-from t5mt.model import check_precision
+from t5mt.module import check_precision
 
 
 @pytest.mark.slow

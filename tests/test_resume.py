@@ -3,6 +3,7 @@ uninterrupted run ends; completed runs are skipped; a folder never takes a diffe
 
 import csv
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,8 @@ import pytest
 import yaml
 
 from t5mt.errors import RunFolderError
-from t5mt.resume import find_latest_run, resume_arguments
+from t5mt.resume import resume_arguments
+from t5mt.run_folder import RunFolder, latest_run, this_process
 from tests.conftest import SMALL_DATA, run_module
 
 # Two epochs of 7 batches, last.ckpt every 3 steps: a kill after the first save is mid-epoch.
@@ -67,6 +69,9 @@ def test_a_killed_run_resumes_in_place_and_ends_as_an_uninterrupted_one(tmp_path
     killed = tmp_path / "killed"
     assert json.loads((killed / "run.json").read_text())["status"] == "running"
     assert not (killed / "results.json").exists()
+    # its process is gone: the reports say so, with the last sign of life
+    shown = run_module("t5mt.runs", "show", "killed", cwd=tmp_path)
+    assert "crashed (last heartbeat " in shown.stdout, shown.stdout + shown.stderr
 
     resumed = run_module("t5mt.train", "resume=killed", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -108,6 +113,21 @@ def test_rerunning_a_completed_run_in_its_folder_skips_it(finished_run: Path) ->
 
 
 @pytest.mark.slow
+def test_a_folder_that_a_live_run_holds_is_not_taken_over(finished_run: Path) -> None:
+    own_config = (finished_run / ".hydra/config.yaml").read_text()
+    status = json.loads((finished_run / "run.json").read_text())
+    # this test's own process plays the live run that holds the folder
+    status.update(status="running", **this_process())
+    (finished_run / "run.json").write_text(json.dumps(status))
+    held = f"hydra.run.dir={finished_run}"
+    result = run_module("t5mt.train", "trainer=debug", *SMALL_DATA, held, cwd=finished_run)
+    assert result.returncode == 2
+    assert f"is held by a live run (process {os.getpid()} on" in result.stderr
+    assert (finished_run / ".hydra/config.yaml").read_text() == own_config
+    assert json.loads((finished_run / "run.json").read_text()) == status
+
+
+@pytest.mark.slow
 def test_a_folder_refuses_a_different_config_and_keeps_its_own(finished_run: Path) -> None:
     own_config = (finished_run / ".hydra/config.yaml").read_text()
     own_overrides = (finished_run / ".hydra/overrides.yaml").read_text()
@@ -139,9 +159,9 @@ def test_resume_latest_picks_the_most_recently_started_run(finished_run: Path) -
     status = json.loads((newer / "run.json").read_text())
     status["started"] = "2999-01-01T00:00:00+00:00"
     (newer / "run.json").write_text(json.dumps(status))
-    assert find_latest_run(finished_run.parents[1]) == newer
+    assert latest_run(finished_run.parents[1]) == RunFolder(newer)
     with pytest.raises(RunFolderError, match="there are no runs under"):
-        find_latest_run(finished_run / "checkpoints")
+        latest_run(finished_run / "checkpoints")
 
 
 @pytest.mark.parametrize(
@@ -181,7 +201,8 @@ def test_a_run_records_what_it_needs_to_be_reproduced(debug_run: Path) -> None:
     assert record["packages"]["torch"] and record["packages"]["pytorch-lightning"]
     assert record["hardware"]["cpu_count"] >= 1
     assert record["data"]["pairs"] == {"train": 400, "validation": 40, "test": 40}
-    assert len(record["data"]["sha256"]) == 64
+    assert record["data"]["fingerprint"].startswith("sha256:")
+    assert len(record["data"]["fingerprint"]) == len("sha256:") + 64
     assert record["config"]["data"]["corpus"]["train_size"] == 400
 
 

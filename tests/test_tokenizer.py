@@ -2,7 +2,7 @@
 
 import pytest
 
-from t5mt.data.sources import synthetic_corpus
+from t5mt.data.synthetic import synthetic_corpus
 from t5mt.data.tokenizer import load_pretrained, load_saved, train_sentencepiece
 from t5mt.errors import HubUnreachableError
 

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,41 @@ def test_misaligned_files_stop_the_run_with_file_and_counts(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "train.en has 3 lines but" in result.stderr and "train.de has 2 lines" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_two_runs_started_in_the_same_second_get_two_folders(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "t5mt.train", "trainer=debug", *SMALL_DATA]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.wait(timeout=600) == 0, run.stderr.read()[-3000:]
+    folders = sorted(p.parent for p in tmp_path.glob("outputs/*/*/run.json"))
+    assert len(folders) == 2
+    assert {json.loads((f / "run.json").read_text())["status"] for f in folders} == {"completed"}
+    # one folder is the plain <date>/<time>; a run that found it taken got <time>-2
+    if folders[0].name[:8] == folders[1].name[:8]:
+        assert folders[1].name == folders[0].name + "-2"
+
+
+@pytest.mark.slow
+def test_a_run_on_a_prepared_corpus_records_the_corpus_fingerprint(tmp_path: Path) -> None:
+    sizes = [o for o in SMALL_DATA if o.startswith("data.corpus.")]
+    prepared = run_module("t5mt.prepare", *sizes, cwd=tmp_path, timeout=300)
+    assert prepared.returncode == 0, prepared.stderr[-3000:]
+    result = train(
+        "data=prepared",
+        "data.path=data/synthetic",
+        "trainer=debug",
+        *[o for o in SMALL_DATA if not o.startswith("data.corpus.")],
+        "test=false",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = json.loads((tmp_path / "data/synthetic/stats.json").read_text())
+    record = json.loads((tmp_path / "run/reproducibility.json").read_text())
+    assert record["data"]["fingerprint"] == stats["fingerprint"]
+    assert record["data"]["fingerprint"].startswith("sha256:")

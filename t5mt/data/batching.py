@@ -12,6 +12,8 @@ from typing import Any
 from datasets import Dataset
 from torch.utils.data import BatchSampler, DistributedSampler, Sampler
 
+IndexBatches = Sampler[list[int]]  # what a batching gives the DataLoader: batches of indices
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -27,9 +29,7 @@ class RandomBatching:
 
     batch_size: int = 64
 
-    def batch_sampler(
-        self, dataset: Dataset, seed: int, shard: Shard = Shard()
-    ) -> Sampler[list[int]]:
+    def batch_sampler(self, dataset: Dataset, seed: int, shard: Shard = Shard()) -> IndexBatches:
         """Index batches of the training split, reshuffled every epoch under `seed`."""
         # DistributedSampler's order depends only on (seed, epoch), also with one process
         sampler = DistributedSampler(
@@ -49,9 +49,7 @@ class LengthBucketedBatching:
     batch_size: int = 64
     pool_batches: int = 100
 
-    def batch_sampler(
-        self, dataset: Dataset, seed: int, shard: Shard = Shard()
-    ) -> Sampler[list[int]]:
+    def batch_sampler(self, dataset: Dataset, seed: int, shard: Shard = Shard()) -> IndexBatches:
         """A length-bucketing batch sampler over the training split."""
         source, target = pair_lengths(dataset)
         lengths = [s + t for s, t in zip(source, target, strict=True)]
@@ -71,9 +69,7 @@ class TokenBudgetBatching:
     max_tokens: int = 2048
     pool_size: int = 16384
 
-    def batch_sampler(
-        self, dataset: Dataset, seed: int, shard: Shard = Shard()
-    ) -> Sampler[list[int]]:
+    def batch_sampler(self, dataset: Dataset, seed: int, shard: Shard = Shard()) -> IndexBatches:
         """A token-budget batch sampler over the training split."""
         source, target = pair_lengths(dataset)
         return TokenBatchSampler(source, target, self.max_tokens, self.pool_size, seed, shard)

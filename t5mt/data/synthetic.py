@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar
 
+from datasets import DatasetDict
+
+from t5mt.data.files import pairs_to_dataset_dict
+
 _T = TypeVar("_T")
 
 MIN_WORDS = 4
@@ -921,3 +925,10 @@ def synthetic_splits(
         "validation": pairs[test_size : test_size + validation_size],
         "train": pairs[test_size + validation_size :],
     }
+
+
+def synthetic_corpus(
+    train_size: int = 25000, validation_size: int = 500, test_size: int = 1000, seed: int = 0
+) -> DatasetDict:
+    """The embedded default corpus: `synthetic_splits` as a DatasetDict in the WMT schema."""
+    return pairs_to_dataset_dict(synthetic_splits(train_size, validation_size, test_size, seed))

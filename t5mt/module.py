@@ -10,6 +10,7 @@ import torch
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
 
 from t5mt.data.datamodule import LABEL_PAD
+from t5mt.distributed import gather_objects
 from t5mt.errors import ConfigError
 from t5mt.metrics import corpus_scores
 
@@ -53,6 +54,9 @@ class TranslationModule(pl.LightningModule):
             ignore_index=LABEL_PAD, label_smoothing=label_smoothing
         )
         self._decoded: dict[str, list[tuple[int, str]]] = {}
+        # split (val, test) → the hypotheses and scores of its latest decode; a split whose
+        # latest loop decoded nothing has none
+        self.scores: dict[str, dict[str, Any]] = {}
         self.throughput = ThroughputMeter(tokenizer.pad_token_id)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -116,7 +120,13 @@ class TranslationModule(pl.LightningModule):
         self.log(f"{split}/bleu", scores["bleu"], prog_bar=True, sync_dist=True)
         self.log(f"{split}/chrf", scores["chrf"], sync_dist=True)
         self.log(f"{split}/sentences", float(len(hypotheses)), sync_dist=True)
-        self.last_outputs = {"hypotheses": hypotheses, "sentences": len(hypotheses), **scores}
+        self.scores[split] = {"hypotheses": hypotheses, "sentences": len(hypotheses), **scores}
+
+    def on_validation_epoch_start(self) -> None:
+        self.scores.pop("val", None)
+
+    def on_test_epoch_start(self) -> None:
+        self.scores.pop("test", None)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, "val", self.hparams.val_bleu_sentences)
@@ -150,15 +160,6 @@ def check_precision(precision: str) -> None:
             f"trainer.precision={precision}: T5 overflows in float16 (NaN losses); "
             "use trainer.precision=bf16-mixed or 32-true"
         )
-
-
-def gather_objects(items: list) -> list:
-    """The `items` of every DDP process, concatenated in rank order (just `items` without DDP)."""
-    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-        return items
-    parts: list[list | None] = [None] * torch.distributed.get_world_size()
-    torch.distributed.all_gather_object(parts, items)
-    return [item for part in parts for item in part]
 
 
 class ThroughputMeter:

@@ -1,0 +1,193 @@
+"""Recording: a run's bookkeeping while it trains, written by the global rank zero process only.
+
+`RunRecorder` is a context manager around the whole attempt (status `running` with host, pid
+and heartbeat on entry; `completed` with results.json, or `failed` with the error, on exit) and
+a Lightning callback for what becomes known during training (the architecture, the
+reproducibility record, the W&B run id, the validation and test scores, samples.txt).
+"""
+
+import logging
+import time
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.loggers import WandbLogger
+
+from t5mt.data.datamodule import SPLITS
+from t5mt.distributed import is_global_zero
+from t5mt.reproducibility import git_state, reproducibility_record
+from t5mt.resume import Attempt
+from t5mt.run_folder import (
+    Heartbeat,
+    RunFolder,
+    corpus_fingerprint,
+    now,
+    this_process,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RunRecorder(pl.Callback):
+    """Keeps `run`'s records for one `attempt` with the resolved `config` and its `overrides`."""
+
+    def __init__(
+        self,
+        run: RunFolder,
+        attempt: Attempt,
+        config: dict[str, Any],
+        overrides: list[str],
+        num_samples: int = 20,
+    ) -> None:
+        self.run = run
+        self.attempt = attempt
+        self.config = config
+        self.overrides = overrides
+        self.num_samples = num_samples
+        self.keeps_records = is_global_zero()
+        self.results: dict[str, Any] = {
+            "seed": attempt.seed,
+            "parameters": None,
+            "train_seconds": 0.0,
+            "val": {"bleu": None, "final_loss": None},
+        }
+        self._heartbeat = Heartbeat(run)
+        self._set_up = False
+        self._loggers: list = []
+        self._fit_started = 0.0
+
+    @property
+    def score(self) -> float | None:
+        """The best validation BLEU: what a sweeper optimises."""
+        return self.results["val"]["bleu"]
+
+    def __enter__(self) -> "RunRecorder":
+        if self.keeps_records:
+            checkpoint = self.attempt.checkpoint
+            self.run.update_status(
+                status="running",
+                seed=self.attempt.seed,
+                attempts=self.attempt.number,
+                started=now(),
+                # relative to the run folder, which may be moved between attempts
+                resumed_from=str(checkpoint.relative_to(self.run.root)) if checkpoint else None,
+                **this_process(),
+            )
+            self._heartbeat.start()
+            if checkpoint:
+                log.info("resuming from %s", checkpoint)
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _: object) -> None:
+        if not self.keeps_records:
+            return
+        self._heartbeat.stop()
+        if error is not None:
+            described = f"{type(error).__name__}: {error}".rstrip(": ")
+            self.run.update_status(status="failed", finished=now(), error=described)
+            return
+        write_json_atomic(self.run.results, self.results)
+        for logger in self._loggers:
+            if isinstance(logger, WandbLogger):
+                logger.experiment.finish()  # an offline run's files are complete only then
+        self.run.update_status(status="completed", finished=now())
+        log.info("done: %s", summary_line(self.results))
+        log.info("run folder: %s", self.run.root)
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self._set_up or not self.keeps_records:
+            return
+        self._set_up = True
+        self._loggers = list(trainer.loggers)
+        network = pl_module.network
+        self.results["parameters"] = sum(p.numel() for p in network.parameters())
+        write_text_atomic(self.run.model_config, network.config.to_json_string())
+        if not self.run.reproducibility.is_file():
+            self._write_reproducibility_record(trainer.datamodule)
+        for logger in self._loggers:
+            if isinstance(logger, WandbLogger):
+                self.run.update_status(wandb_id=logger.experiment.id)  # starts the W&B run
+            logger.log_hyperparams(self.config)
+
+    def _write_reproducibility_record(self, datamodule: pl.LightningDataModule) -> None:
+        """reproducibility.json, and git.diff when the code has uncommitted changes."""
+        splits = {split: datamodule.pairs(split) for split in SPLITS}
+        data = {
+            "fingerprint": corpus_fingerprint(
+                splits, datamodule.source_lang, datamodule.target_lang
+            ),
+            "pairs": {split: len(pairs) for split, pairs in splits.items()},
+        }
+        git = git_state()
+        diff = git.pop("diff")
+        if git["dirty"]:
+            write_text_atomic(self.run.git_diff, diff)
+        record = reproducibility_record(
+            self.run, self.config, self.overrides, self.attempt.seed, data, git
+        )
+        write_json_atomic(self.run.reproducibility, record)
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fit_started = time.perf_counter()
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.results["train_seconds"] = round(time.perf_counter() - self._fit_started, 1)
+        self.results.update(pl_module.throughput.summary())
+        # the best checkpoint's BLEU, and the loss of the final validation
+        self.results["val"] = {
+            "bleu": _best_score(trainer),
+            "final_loss": _metric(trainer, "val/loss"),
+        }
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        decoded = pl_module.scores.get("test", {})
+        self.results["test"] = {
+            "loss": _metric(trainer, "test/loss"),
+            **{key: value for key, value in decoded.items() if key != "hypotheses"},
+        }
+        if self.keeps_records and decoded:
+            pairs = trainer.datamodule.pairs("test")[: self.num_samples]
+            source, target = trainer.datamodule.source_lang, trainer.datamodule.target_lang
+            write_text_atomic(
+                self.run.samples,
+                format_samples(
+                    [pair[source] for pair in pairs],
+                    [pair[target] for pair in pairs],
+                    decoded["hypotheses"][: len(pairs)],
+                ),
+            )
+
+
+def format_samples(sources: list[str], references: list[str], hypotheses: list[str]) -> str:
+    """Source / reference / hypothesis blocks, one per sentence, for samples.txt."""
+    blocks = [
+        f"SRC {source}\nREF {reference}\nHYP {hypothesis}\n"
+        for source, reference, hypothesis in zip(sources, references, hypotheses, strict=True)
+    ]
+    return "\n".join(blocks)
+
+
+def summary_line(results: dict[str, Any]) -> str:
+    """One line of the scores a user looks for first."""
+    parts = [f"val BLEU {results['val']['bleu']}"]
+    test = results.get("test", {})
+    if "bleu" in test:
+        parts.append(
+            f"test BLEU {test['bleu']:.2f} chrF {test['chrf']:.2f} ({test['bleu_signature']})"
+        )
+    parts.append(f"{results['train_seconds']} s training")
+    return ", ".join(parts)
+
+
+def _metric(trainer: pl.Trainer, name: str) -> float | None:
+    value = trainer.callback_metrics.get(name)
+    return None if value is None else round(float(value), 4)
+
+
+def _best_score(trainer: pl.Trainer) -> float | None:
+    callback = trainer.checkpoint_callback
+    if callback is None or callback.best_model_score is None:
+        return _metric(trainer, "val/bleu")
+    return round(float(callback.best_model_score), 2)
