@@ -8,23 +8,46 @@ from omegaconf import OmegaConf
 
 from tests.conftest import CONF
 
-GROUPS = ["model", "data", "trainer", "optim", "logger", "callbacks", "experiment"]
+GROUPS = [
+    "model",
+    "data",
+    "data/batching",
+    "trainer",
+    "optim",
+    "logger",
+    "callbacks",
+    "experiment",
+    "sweep",
+    "launcher",
+    "debug",
+]
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF / group).glob("*.yaml") if not p.stem.startswith("_"))
 
 
-def compose_config(*overrides: str):
+@pytest.fixture(scope="module", autouse=True)
+def conf_tree():
+    """Hydra initialised once with conf/ for every test here (composing is then quick)."""
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+        yield
 
 
+def compose_config(*overrides: str):
+    return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+
+
+@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])
 @pytest.mark.parametrize(
     "group,option", [(group, option) for group in GROUPS for option in options(group)]
 )
-def test_every_group_option_composes(group: str, option: str) -> None:
-    cfg = compose_config(f"{group}={option}")
+def test_every_group_option_composes_alone_and_with_each_experiment(
+    group: str, option: str, experiment: str | None
+) -> None:
+    chosen = [] if experiment is None or group == "experiment" else [f"experiment={experiment}"]
+    cfg = compose_config(*chosen, f"{group}={option}")
     # every interpolation outside the Hydra runtime resolves
     container = OmegaConf.to_container(cfg, resolve=False)
     assert container["seed"] == 0
@@ -32,11 +55,15 @@ def test_every_group_option_composes(group: str, option: str) -> None:
     if group == "optim":
         factory = instantiate(cfg.optim.optimizer)
         assert factory.keywords["lr"] == cfg.optim.lr
+    # a sweep only varies keys that the composed config has
+    for key in cfg.hydra.sweeper.get("params") or {}:
+        assert OmegaConf.select(cfg, key) is not None, f"sweep={option} varies {key}: not set"
 
 
 def test_defaults_are_the_quickstart() -> None:
     cfg = compose_config()
-    assert cfg.data.corpus._target_ == "t5mt.data.sources.synthetic_corpus"
+    assert cfg.data.corpus._target_ == "t5mt.data.synthetic.synthetic_corpus"
+    assert cfg.module._target_ == "t5mt.module.TranslationModule"
     assert cfg.model.tokenizer._target_ == "t5mt.data.tokenizer.train_sentencepiece"
     assert cfg.task_prefix == ""
 
