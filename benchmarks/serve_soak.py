@@ -225,7 +225,10 @@ def report(
         f"latency normal again {recovered} s after the overload (median ≤ {normal * 1000:.0f} ms)"
     )
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
     ).stdout.strip()
     print(f"\ncommit {commit}, {platform.machine()}, {psutil.cpu_count()} cores")
     print(
