@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,12 @@ LIMITS = Limits(max_sentences=4, max_characters=50, max_num_beams=2, max_new_tok
 
 
 def settings(tmp_path: Path, **changes) -> ServeSettings:
+    defaults = {"batching": Batching(max_wait_ms=5), "limits": LIMITS}
     return ServeSettings(
         run="unused: the tests hand the app its translator",
         model_id="tests/tiny",
-        batching=Batching(max_wait_ms=5),
-        limits=LIMITS,
         request_log=str(tmp_path / "requests.jsonl"),
-        **changes,
+        **{**defaults, **changes},
     )
 
 
@@ -255,12 +255,62 @@ def test_page_posts_to_translate(client: TestClient) -> None:
     page = client.get("/")
     assert page.headers["content-type"].startswith("text/html")
     assert 'fetch("translate"' in page.text and "<textarea" in page.text
+    # with keys set, a 401 shows the key field and the key goes with every request
+    assert 'id="key" type="password"' in page.text and "response.status === 401" in page.text
+    assert "headers.Authorization = `Bearer ${key.value}`" in page.text
 
 
-def test_the_server_package_turns_the_hub_off_before_it_is_imported(tmp_path: Path) -> None:
+@pytest.mark.slow  # two fresh Python processes import torch and transformers
+def test_only_the_server_process_turns_the_hub_off(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    probe = "import t5mt.serve, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, cwd=tmp_path
+    offline = "import os, {} as _, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE, {})"
+    probes = {
+        # python -m t5mt.serve: offline before huggingface_hub reads the flag
+        offline.format("t5mt.serve.__main__", "os.environ['HF_HUB_OFFLINE']"): "True 1",
+        # a test or another program importing the app: the environment is left alone; then
+        # the uvicorn workers' entry turns the Hub off for its process
+        offline.format("t5mt.serve.app", "os.environ.get('HF_HUB_OFFLINE')")
+        + "; import t5mt.serve.worker; print(os.environ['HF_HUB_OFFLINE'])": "False None\n1",
+    }
+    running = {  # in parallel: each pays for importing torch and transformers
+        probe: subprocess.Popen(
+            [sys.executable, "-c", probe],
+            env=environment,
+            cwd=tmp_path,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for probe in probes
+    }
+    for probe, process in running.items():
+        stdout, stderr = process.communicate(timeout=120)
+        assert stdout.strip() == probes[probe], stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan"])
+def test_a_bad_timeout_header_is_a_422_naming_it(client: TestClient, value: str) -> None:
+    response = client.post(
+        "/translate", json={"texts": ["I read."]}, headers={"X-Request-Timeout": value}
     )
-    assert result.stdout.strip() == "True", result.stderr
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("invalid request: X-Request-Timeout: ")
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_parsed(make_client, tiny_translator) -> None:
+    client = make_client(lambda _: tiny_translator, limits=replace(LIMITS, max_body_bytes=100))
+    wait_ready(client)
+    broken = b'{"texts": [' + b"x" * 200  # not JSON: a parsed body would be a 400
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit applies while reading
+        yield from (broken[:50], broken[50:])
+
+    for body in (broken, chunks()):
+        response = client.post(
+            "/translate", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert response.json()["error"] == "the request body is over 100 bytes"
+    assert client.post("/translate", json={"texts": ["I read."]}).status_code == 200
+    metrics = client.get("/metrics").text
+    assert 't5mt_requests_total{method="POST",route="/translate",status="413"} 2.0' in metrics

@@ -2,18 +2,17 @@
 
 The model loads in a thread after start-up, so `/health` answers at once and `/ready` turns 200
 when translation can begin. Every `/translate` request is counted in the metrics and appended to
-the request log, including those that fail.
+the request log, including those that fail or are refused (401, 413, 503).
 """
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -22,6 +21,7 @@ from pydantic import AfterValidator
 from starlette.exceptions import HTTPException
 
 from t5mt.inference import Translator
+from t5mt.serve.guards import ApiKeys, BodyLimit
 from t5mt.serve.responses import ERRORS, describe_invalid, error_response, internal_error
 from t5mt.serve.schemas import (
     StatusResponse,
@@ -33,6 +33,16 @@ from t5mt.serve.service import Service, load_translator
 from t5mt.serve.settings import ServeSettings
 
 PAGE = files("t5mt.serve").joinpath("page.html").read_text(encoding="utf-8")
+# A client may ask for a shorter deadline than `limits.timeout_s`, never for a longer one.
+TimeoutHeader = Annotated[
+    float | None,
+    Header(
+        alias="X-Request-Timeout",
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds; capped by the server's limits.timeout_s",
+    ),
+]
 
 
 def create_app(
@@ -58,6 +68,9 @@ def create_app(
         str, PathParam(max_length=settings.limits.max_characters), AfterValidator(check_text)
     ]
     request_model = translate_request_model(settings.limits)
+    # added first, so inside count_and_log: what they refuse is counted and logged too
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(ApiKeys, digests=settings.api_key_hashes)
 
     @app.middleware("http")
     async def count_and_log(
@@ -92,19 +105,28 @@ def create_app(
         return None
 
     @app.post("/translate", response_model=TranslateResponse, responses=ERRORS)
-    async def translate(request: Request, body: request_model) -> Any:  # type: ignore[valid-type]
+    async def translate(
+        request: Request,
+        body: request_model,  # type: ignore[valid-type]
+        timeout: TimeoutHeader = None,
+    ) -> Any:
         """Translate English sentences to German, in input order."""
         return not_ready() or await service.translate(
             request,
             body.texts,
             service.decoding(body.num_beams, body.max_new_tokens, body.length_penalty),
+            timeout,
         )
 
     @app.get("/translate/{text:path}", response_model=TranslateResponse, responses=ERRORS)
-    async def translate_one(request: Request, text: text_param) -> Any:  # type: ignore[valid-type]
+    async def translate_one(
+        request: Request,
+        text: text_param,  # type: ignore[valid-type]
+        timeout: TimeoutHeader = None,
+    ) -> Any:
         """Translate one English sentence given in the URL (URL-encoded)."""
         return not_ready() or await service.translate(
-            request, [text], service.decoding(None, None, None)
+            request, [text], service.decoding(None, None, None), timeout
         )
 
     @app.get(
@@ -131,10 +153,3 @@ def create_app(
         return PAGE
 
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """The app for uvicorn's workers, from the settings `python -m t5mt.serve` exported."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
-    return create_app(ServeSettings.from_environment())

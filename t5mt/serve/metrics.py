@@ -1,14 +1,22 @@
-"""Prometheus metrics of one app: requests, latency, batches, inputs and generation speed."""
+"""Prometheus metrics of one app: requests, latency, batches, inputs and generation speed.
 
+In the server process (`python -m t5mt.serve` sets `PROMETHEUS_MULTIPROC_DIR` before
+prometheus-client is imported) every worker writes its values to that folder and `/metrics`
+answers the sum over all workers, whichever worker the scrape reaches.
+"""
+
+import os
 from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from t5mt.serve.batcher import BatchReport
 
 SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 LENGTH_BUCKETS = (5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ServeMetrics:
@@ -47,9 +55,23 @@ class ServeMetrics:
         self.generated_tokens = metric(Counter, "generated_tokens", "Tokens of the translations")
         self.generation_seconds = metric(Counter, "generation_seconds", "Seconds in model calls")
         self.tokens_per_second = metric(
-            Gauge, "tokens_per_second", "Generated tokens per second of the last model call"
+            Gauge,
+            "tokens_per_second",
+            "Generated tokens per second of the last model call",
+            multiprocess_mode="livemostrecent",
         )
-        self.ready = metric(Gauge, "model_ready", "1 once the model is loaded")
+        self.ready = metric(
+            Gauge,
+            "model_ready",
+            "1 once the model is loaded (with several workers: one sample per worker)",
+            multiprocess_mode="liveall",
+        )
+        self.dropped = metric(
+            Counter,
+            "dropped_requests",
+            "Requests not translated: queue_full, deadline or disconnected (before their batch)",
+            labelnames=["reason"],
+        )
 
     def observe_batch(self, report: BatchReport, generated_tokens: int) -> None:
         """Record one model call."""
@@ -61,8 +83,18 @@ class ServeMetrics:
             self.tokens_per_second.set(generated_tokens / report.seconds)
 
     def exposition(self) -> bytes:
-        """The metrics in Prometheus' text format."""
-        return generate_latest(self.registry)
+        """The metrics in Prometheus' text format: of all workers in the server process."""
+        folder = os.environ.get(MULTIPROCESS_ENV)
+        if folder is None:
+            return generate_latest(self.registry)
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers, path=folder)
+        return generate_latest(workers)
+
+    def close(self) -> None:
+        """A worker that stops takes its gauges out of the sum; its counters stay."""
+        if os.environ.get(MULTIPROCESS_ENV) is not None:
+            mark_process_dead(os.getpid())
 
 
 def _metric(kind: type, name: str, documentation: str, **options) -> Any:

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # The error answers, as documented in the OpenAPI spec of every route that gives them.
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 422, 500, 503)
+    code: {"model": ErrorResponse} for code in (400, 401, 413, 422, 500, 503, 504)
 }
 
 

@@ -3,22 +3,24 @@
 import asyncio
 import copy
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from starlette.routing import Match
 from transformers import PreTrainedTokenizerBase
 
 from t5mt import inference
 from t5mt.inference import Translator
 from t5mt.monitor.features import input_features
 from t5mt.run_folder import now
-from t5mt.serve.batcher import BatchReport, Decoding, MicroBatcher
+from t5mt.serve.batcher import BatchReport, Decoding, Dropped, MicroBatcher
 from t5mt.serve.metrics import ServeMetrics
 from t5mt.serve.requestlog import RequestLog
-from t5mt.serve.responses import internal_error
+from t5mt.serve.responses import error_response, internal_error
 from t5mt.serve.schemas import TranslateResponse
 from t5mt.serve.settings import ServeSettings
 
@@ -63,6 +65,7 @@ class Service:
             max_sentences=batching.max_sentences,
             max_wait_ms=batching.max_wait_ms,
             enabled=batching.enabled,
+            max_queued_sentences=self.settings.limits.max_queued_sentences,
             on_batch=self._observe_batch,
         )
         self.batcher.start()
@@ -71,11 +74,12 @@ class Service:
         log.info("serving %s (%s)", self.settings.model_id, self.settings.run)
 
     async def stop(self) -> None:
-        """Finish what is queued, then close the log."""
+        """Finish what is queued, then close the log and the metrics."""
         if self.batcher is not None:
             await self.batcher.close()
         if self.request_log is not None:
             self.request_log.close()
+        self.metrics.close()
 
     def decoding(
         self, num_beams: int | None, max_new_tokens: int | None, length_penalty: float | None
@@ -92,9 +96,10 @@ class Service:
         )
 
     async def translate(
-        self, request: Request, texts: list[str], decoding: Decoding
+        self, request: Request, texts: list[str], decoding: Decoding, timeout_s: float | None
     ) -> TranslateResponse | JSONResponse:
-        """Translate through the batcher; a failure is a 500 whose error id is in the log."""
+        """Translate through the batcher within the request's deadline (`limits.timeout_s`, or
+        `timeout_s` if shorter); a failure is a 500 whose error id is in the log."""
         features = input_features(texts, self.tokenizer)
         request.state.log = {"sentences": len(texts), **features.as_record()}
         if self.settings.log_text:
@@ -103,8 +108,14 @@ class Service:
             self.metrics.input_characters.observe(characters)
             self.metrics.input_tokens.observe(tokens)
         assert self.batcher is not None
+        timeout_s = min(timeout_s or math.inf, self.settings.limits.timeout_s)
+        budget = timeout_s - (time.perf_counter() - request.state.started)
         try:
-            translations = await self.batcher.submit(texts, decoding)
+            translations = await self.batcher.submit(
+                texts, decoding, max(budget, 0.0), _disconnected(request)
+            )
+        except Dropped as drop:
+            return self._dropped(request, drop, timeout_s)
         except Exception as error:
             response, request.state.log["error_id"] = internal_error("translation failed", error)
             return response
@@ -115,9 +126,29 @@ class Service:
             latency_ms=round((time.perf_counter() - request.state.started) * 1000, 2),
         )
 
+    def _dropped(self, request: Request, drop: Dropped, timeout_s: float) -> JSONResponse:
+        """503 with Retry-After for a request not started, 504 for one whose batch ran."""
+        request.state.log["dropped"] = drop.reason
+        if not drop.started:
+            self.metrics.dropped.labels(drop.reason).inc()
+        if drop.reason == "disconnected":  # nobody reads it: for the metrics and the log
+            return error_response(499, "the client closed the connection")
+        if drop.started:
+            return error_response(504, f"the deadline ({timeout_s:g} s) passed during translation")
+        if drop.reason == "queue_full":
+            message = (
+                f"the server is at capacity ({self.settings.limits.max_queued_sentences} "
+                f"sentences queued): retry after {drop.retry_after} s"
+            )
+        else:
+            message = f"the deadline ({timeout_s:g} s) passed before translation could start"
+        response = error_response(503, message)
+        response.headers["Retry-After"] = str(drop.retry_after)
+        return response
+
     def record(self, request: Request, response: Response, seconds: float) -> None:
         """Count a request in the metrics and append it to the request log."""
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        route = route_path(request)
         status = response.status_code
         self.metrics.requests.labels(route, request.method, str(status)).inc()
         self.metrics.latency.labels(route).observe(seconds)
@@ -146,3 +177,17 @@ class Service:
     def _observe_batch(self, report: BatchReport) -> None:
         encoded = self.tokenizer(report.translations, add_special_tokens=False)["input_ids"]
         self.metrics.observe_batch(report, sum(len(ids) for ids in encoded))
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns once the client has closed the connection (its body is read by then)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def route_path(request: Request) -> str:
+    """The route a request was for, also when it was answered before routing (401, 413)."""
+    route = request.scope.get("route") or next(
+        (r for r in request.app.router.routes if r.matches(request.scope)[0] == Match.FULL), None
+    )
+    return getattr(route, "path", "unmatched")

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from t5mt.errors import ConfigError
 from t5mt.inference import ENGINES
 from t5mt.run_folder import RunFolder
+from t5mt.serve.auth import api_key_hashes
 
 # uvicorn's worker processes import the app by name; they read their settings from here.
 SETTINGS_ENV = "T5MT_SERVE_SETTINGS"
@@ -18,12 +19,17 @@ SETTINGS_ENV = "T5MT_SERVE_SETTINGS"
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may ask for; more is a 422."""
+    """What one request may ask for (more is a 422 or a 413) and what the server takes on."""
 
     max_sentences: int = 64
     max_characters: int = 1000
     max_num_beams: int = 8
     max_new_tokens: int = 256
+    # sentences waiting for the model, all requests together; beyond: 503 with Retry-After
+    max_queued_sentences: int = 256
+    # a request's deadline (an X-Request-Timeout header may shorten it)
+    timeout_s: float = 30.0
+    max_body_bytes: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class ServeSettings:
     limits: Limits = Limits()
     request_log: str | None = None
     log_text: bool = False
+    # SHA-256 hex digests of the API keys; none: no key needed
+    api_key_hashes: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The settings as JSON (see `from_json`)."""
@@ -68,6 +76,7 @@ class ServeSettings:
                 **fields,
                 "batching": Batching(**fields["batching"]),
                 "limits": Limits(**fields["limits"]),
+                "api_key_hashes": tuple(fields["api_key_hashes"]),
             }
         )
 
@@ -90,6 +99,14 @@ def settings_from_config(cfg: DictConfig) -> ServeSettings:
         raise ConfigError(f"engine={cfg.engine} is not an engine (choose one of {ENGINES})")
     if cfg.engine == "pytorch":
         run.checkpoint(cfg.ckpt)
+    limits = Limits(**cfg.limits)
+    if limits.max_queued_sentences < limits.max_sentences:
+        raise ConfigError(
+            f"limits.max_queued_sentences={limits.max_queued_sentences} is below "
+            f"limits.max_sentences={limits.max_sentences}: the largest request could never queue"
+        )
+    if limits.timeout_s <= 0:
+        raise ConfigError(f"limits.timeout_s={limits.timeout_s} must be positive")
     return ServeSettings(
         run=str(cfg.run),
         model_id=cfg.model_id or default_model_id(cfg.run),
@@ -103,7 +120,8 @@ def settings_from_config(cfg: DictConfig) -> ServeSettings:
         length_penalty=cfg.length_penalty,
         max_new_tokens=cfg.max_new_tokens,
         batching=Batching(**cfg.batching),
-        limits=Limits(**cfg.limits),
+        limits=limits,
         request_log=cfg.request_log,
         log_text=cfg.log_text,
+        api_key_hashes=api_key_hashes(cfg.auth.api_keys_file, cfg.auth.api_key_hashes),
     )
