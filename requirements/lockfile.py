@@ -1,7 +1,8 @@
 """The lock's two chores, for `make lock` and `make check-lock` (standard library only).
 
 python requirements/lockfile.py strip requirements/lock.txt
-    drop torch and the CUDA packages (nvidia-*, cuda-*, triton) that a CUDA torch pulls in:
+    drop t5mt's own line (`pip install -e .` installs it), torch and the CUDA packages
+    (nvidia-*, cuda-*, triton) that a CUDA torch pulls in:
     torch is installed first, as the CPU build, and is never locked (docs/getting-started.md,
     "The locked environment", says why).
 python requirements/lockfile.py check requirements/lock.txt
@@ -16,6 +17,11 @@ from pathlib import Path
 
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 NEVER_LOCKED = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")
+# pip-compile's two-line warning above a requirement without hashes (the project's own line)
+UNHASHABLE_WARNING = (
+    "# WARNING: pip install will require the following package to be hashed.",
+    "# Consider using a hashable URL like",
+)
 NOTE = (
     "# torch is left out on purpose: `make setup` installs torch==2.13.0 (the CPU build)\n"
     "# first, and the locked packages that need torch take that one (docs/getting-started.md).\n"
@@ -32,14 +38,18 @@ def pins(lines: list[str]) -> dict[str, str]:
 
 
 def strip(lock: Path) -> None:
-    """Remove each never-locked package's block: its pin, its hashes and its `# via` lines."""
+    """Remove each never-locked package's block (its pin, hashes and `# via` lines), and the
+    project itself: pip-compile writes t5mt, which its own extras name, as `t5mt @ file:///<this
+    checkout>`, a path of this machine that no hash covers (`pip install -e .` installs it)."""
     kept, skipping, dropped = [], False, []
     for line in lock.read_text().splitlines(keepends=True):
-        match = PIN.match(line)
-        if match:
-            skipping = bool(NEVER_LOCKED.match(canonical(match[1])))
+        if line.startswith(UNHASHABLE_WARNING):
+            continue
+        if line.strip() and not line.startswith((" ", "#")):
+            name = canonical(re.match(r"[A-Za-z0-9._-]+", line)[0])
+            skipping = bool(NEVER_LOCKED.match(name)) or " @ file:" in line
             if skipping:
-                dropped.append(match[1])
+                dropped.append(name)
         elif not line.startswith(" "):
             skipping = False
         if not skipping:
