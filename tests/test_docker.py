@@ -1,8 +1,8 @@
 """The container images and the cloud route, checked offline (no Docker engine runs here).
 
 Dockerfiles: hadolint, and every path they copy is in the build context. Dockerfile.train: its
-commands are the README's, and the README's overrides compose. cloudbuild.yaml and the Vertex AI
-job spec: they name the same image, run the image's entrypoint and pass overrides that compose.
+commands are those of docs/deploy.md, and their overrides compose. cloudbuild.yaml and the Vertex
+AI job spec: they name the same image, run the image's entrypoint and pass overrides that compose.
 """
 
 import json
@@ -21,7 +21,7 @@ from tests.conftest import CONF, REPO
 
 DOCKERFILES = sorted(REPO.glob("Dockerfile.*"))
 TRAIN = REPO / "Dockerfile.train"
-README = (REPO / "README.md").read_text()
+DEPLOY_DOC = (REPO / "docs" / "deploy.md").read_text()
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -84,12 +84,12 @@ def test_the_training_image_runs_the_train_entrypoint_with_its_volumes() -> None
     assert re.match(r"pytorch/pytorch:[\d.]+-cuda[\d.]+-cudnn\d+-runtime$", steps["FROM"])
 
 
-def test_the_readme_has_the_training_image_commands_and_they_fit_it() -> None:
+def test_the_docs_have_the_training_image_commands_and_they_fit_it() -> None:
     header = [line[1:].strip() for line in TRAIN.read_text().splitlines() if line.startswith("#")]
     commands = [line for line in header if line.startswith("docker ")]
     assert len(commands) == 2
     for command in commands:
-        assert command in README, f"the README lacks: {command}"
+        assert command in DEPLOY_DOC, f"docs/deploy.md lacks: {command}"
     build, run = (shlex.split(command) for command in commands)
     assert build[build.index("-f") + 1] == TRAIN.name
     image = build[build.index("-t") + 1]

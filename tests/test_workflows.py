@@ -70,18 +70,57 @@ def test_the_images_job_builds_every_dockerfile() -> None:
     assert built == {path.name for path in REPO.glob("Dockerfile.*")}
 
 
-def test_ci_runs_the_linters_after_installing_and_before_the_tests() -> None:
+def make_recipes() -> dict[str, list[str]]:
+    """{target: its recipe's command lines} of the Makefile, continuation lines joined."""
+    text = (REPO / "Makefile").read_text().replace("\\\n", " ")
+    recipes: dict[str, list[str]] = {}
+    target = None
+    for line in text.splitlines():
+        if line.startswith("\t") and target:
+            recipes[target].append(" ".join(line.split()))
+        elif line and not line.startswith(("#", " ", "\t")) and ":" in line and "=" not in line:
+            target = line.split(":")[0].strip()
+            recipes[target] = []
+        elif not line.startswith("\t"):
+            target = None
+    return recipes
+
+
+def test_ci_runs_the_make_targets_setup_lock_check_linters_docs_then_tests() -> None:
     lines = [line.strip() for line in (REPO / ".ci/run").read_text().splitlines()]
     order = [
-        "python -m pip install --quiet torch==2.13.0",
-        'python -m pip install --quiet -e ".[dev]"',
-        "actionlint",
-        "hadolint Dockerfile.*",
-        "pre-commit run --all-files --show-diff-on-failure",
-        "python -m pytest -q",
+        "make setup",
+        "make check-lock",
+        "make lint",
+        "make docs",
+        "make test PYTEST_ARGS=-q",
     ]
     positions = [lines.index(line) for line in order]
     assert positions == sorted(positions)
+
+
+def test_make_installs_the_cpu_torch_then_the_lock_then_t5mt() -> None:
+    recipes = make_recipes()
+    assert recipes["$(STAMP)"] == [
+        "test -x $(PY) || $(PYTHON) -m venv $(VENV)",
+        "$(PY) -m pip install $(TORCH)",
+        "$(PY) -m pip install --require-hashes -r $(LOCK)",
+        "$(PY) -m pip install --no-deps -e .",
+        "touch $@",
+    ]
+    makefile = (REPO / "Makefile").read_text()
+    assert "\nTORCH := torch==2.13.0\n" in makefile
+    assert "\nLOCK := requirements/lock.txt\n" in makefile
+    assert recipes["test"] == ["$(PY) -m pytest $(PYTEST_ARGS)"]
+    assert recipes["train"] == ["$(PY) -m t5mt.train $(ARGS)"]
+    assert recipes["docs"] == ["mkdocs build --strict"]
+    assert recipes["lint"] == [
+        "ruff check .",
+        "ruff format --check .",
+        "actionlint",
+        "hadolint Dockerfile.*",
+        "pre-commit run --all-files --show-diff-on-failure",
+    ]
 
 
 def test_precommit_hooks_are_local_and_their_tools_installed() -> None:
