@@ -89,7 +89,7 @@ def decide_attempt(run: RunFolder, config: dict[str, Any]) -> Attempt:
     status = run.read_status()
     if not status:
         return Attempt(number=1, seed=_seed(config.get("seed")))
-    state = run_state(run)
+    state = run_state(run, status)
     # (a run recorded by an older t5mt has no pid: nothing tells whether it lives)
     if state.holder_alive and status.get("pid", os.getpid()) != os.getpid():
         _restore_hydra_files(run)

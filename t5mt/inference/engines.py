@@ -35,8 +35,9 @@ class PyTorchEngine:
             for key, value in state["state_dict"].items()
             if key.startswith("network.")
         }
-        missing = sorted(network.state_dict().keys() - weights.keys())
-        unexpected = sorted(weights.keys() - network.state_dict().keys())
+        expected = network.state_dict().keys()
+        missing = sorted(expected - weights.keys())
+        unexpected = sorted(weights.keys() - expected)
         if missing or unexpected:
             raise RunFolderError(
                 f"{path} does not fit the run's model_config.json: "

@@ -53,9 +53,11 @@ class RunState:
     holder_alive: bool
 
 
-def run_state(run: RunFolder) -> RunState:
-    """The recorded status, corrected to `crashed` when the run's process is known to be gone."""
-    status = run.read_status()
+def run_state(run: RunFolder, status: dict[str, Any] | None = None) -> RunState:
+    """The recorded status, corrected to `crashed` when the run's process is known to be gone.
+
+    `status` is run.json's content when the caller has read it already."""
+    status = run.read_status() if status is None else status
     heartbeat = parse_time(read_json(run.heartbeat_file).get("time"))
     recorded = status.get("status", "unknown")
     alive = recorded == "running" and _holder_alive(status, heartbeat)

@@ -49,7 +49,7 @@ class RunSummary:
 def summarize(run: RunFolder) -> RunSummary:
     """Read a run folder; a running run's val BLEU is the best one logged so far."""
     status = run.read_status()
-    state = run_state(run)
+    state = run_state(run, status)
     results = run.read_results()
     if results:
         val_bleu = (results.get("val") or {}).get("bleu")
