@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
@@ -27,23 +28,23 @@ OFFLINE_ALTERNATIVES = (
 )
 
 
+# Why a pair is dropped, in the order the rules are tried: it counts under the first it breaks.
+DROP_REASONS = ("empty", "too_long", "length_ratio", "source_equals_target")
+
+
 @dataclass
 class CleaningReport:
-    """How many streamed training pairs were read, kept, and dropped for each reason.
-
-    A pair is counted under the first rule it breaks, in the order of the fields below.
-    """
+    """How many streamed training pairs were read, kept, and dropped for each reason."""
 
     read: int = 0
     kept: int = 0
-    empty: int = 0
-    too_long: int = 0
-    length_ratio: int = 0
-    source_equals_target: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, int]:
-        """The counts as a plain dict, ready for JSON."""
-        return asdict(self)
+        """The counts as a plain dict, ready for JSON: read, kept, then every drop reason."""
+        return {"read": self.read, "kept": self.kept} | {
+            reason: self.dropped[reason] for reason in DROP_REASONS
+        }
 
 
 def load_wmt19(
@@ -117,18 +118,28 @@ def clean_pairs(
     for source, target in pairs:
         report.read += 1
         source, target = source.strip(), target.strip()
-        source_words, target_words = len(source.split()), len(target.split())
-        if not source or not target:
-            report.empty += 1
-        elif max(source_words, target_words) > max_length_words:
-            report.too_long += 1
-        elif max(source_words, target_words) > max_length_ratio * min(source_words, target_words):
-            report.length_ratio += 1
-        elif source == target:
-            report.source_equals_target += 1
-        else:
+        reason = drop_reason(source, target, max_length_words, max_length_ratio)
+        if reason is None:
             report.kept += 1
             yield source, target
+        else:
+            report.dropped[reason] += 1
+
+
+def drop_reason(
+    source: str, target: str, max_length_words: int, max_length_ratio: float
+) -> str | None:
+    """The first of DROP_REASONS that the stripped pair breaks, or None to keep it."""
+    source_words, target_words = len(source.split()), len(target.split())
+    if not source or not target:
+        return "empty"
+    if max(source_words, target_words) > max_length_words:
+        return "too_long"
+    if max(source_words, target_words) > max_length_ratio * min(source_words, target_words):
+        return "length_ratio"
+    if source == target:
+        return "source_equals_target"
+    return None
 
 
 def _load_split(dataset_name: str, split: str) -> datasets.IterableDataset:
