@@ -46,6 +46,10 @@ class PyTorchEngine:
         network.load_state_dict(weights, strict=True)
         return cls(network.to(device).eval())
 
+    @staticmethod
+    def check(decoding: Decoding) -> None:
+        """Every Decoding is supported."""
+
     @torch.inference_mode()
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
@@ -106,10 +110,9 @@ class Ct2Engine:
         )
         return cls(translator)
 
-    def generate(
-        self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[tuple[list[int], float]]]:
-        """Per encoded source, `decoding.nbest` (target ids, score) pairs."""
+    @staticmethod
+    def check(decoding: Decoding) -> None:
+        """Refuse what CTranslate2's sampler cannot do, naming the setting."""
         if decoding.do_sample and decoding.nbest > 1:
             raise ConfigError("engine=ct2 samples one hypothesis per input: use nbest=1")
         if decoding.do_sample and decoding.num_beams > 1:
@@ -117,6 +120,12 @@ class Ct2Engine:
         if decoding.seed is not None:
             # ctranslate2.set_random_seed does not reach the translator's worker threads
             raise ConfigError("engine=ct2 cannot seed its sampler: use engine=pytorch for seed=")
+
+    def generate(
+        self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
+    ) -> list[list[tuple[list[int], float]]]:
+        """Per encoded source, `decoding.nbest` (target ids, score) pairs."""
+        self.check(decoding)
         sampling = (
             {
                 # ct2's top-k 0 is the whole vocabulary, and 1 (its default) greedy search

@@ -86,6 +86,10 @@ class Engine(Protocol):
         """Per source, `decoding.nbest` (target ids, score) pairs."""
         ...
 
+    def check(self, decoding: Decoding) -> None:
+        """Raise ConfigError for a decoding setting the engine cannot do."""
+        ...
+
 
 @dataclass
 class Translator:
@@ -105,10 +109,13 @@ class Translator:
     def decoding(
         self, num_beams: int | None = None, max_new_tokens: int | None = None, **options: Any
     ) -> Decoding:
-        """Decoding settings; `num_beams` and `max_new_tokens` default to the run's own."""
-        return Decoding(
+        """Decoding settings, checked to suit the engine; `num_beams` and `max_new_tokens`
+        default to the run's own."""
+        decoding = Decoding(
             num_beams or self.num_beams, max_new_tokens or self.max_new_tokens, **options
         )
+        self.engine.check(decoding)
+        return decoding
 
     def translate(
         self,
