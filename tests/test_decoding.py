@@ -27,6 +27,8 @@ def test_nbest_gives_k_distinct_hypotheses_best_first(talkative: Translator) -> 
         assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
     # the first hypothesis is the translation that beam search alone gives
     assert [found[0].text for found in nbest[1:]] == talkative.translate(SOURCES, num_beams=4)
+    # a single best translation is not scored: that would keep every step's scores
+    assert all(found[0].score is None for found in talkative.hypotheses(SOURCES, num_beams=4))
 
 
 def test_ct2_nbest_lists_equal_pytorch(talkative: Translator, ct2: Translator) -> None:

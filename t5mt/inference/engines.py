@@ -53,8 +53,9 @@ class PyTorchEngine:
     @torch.inference_mode()
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[tuple[list[int], float]]]:
-        """Per encoded source, `decoding.nbest` (target ids, score) pairs."""
+    ) -> list[list[tuple[list[int], float | None]]]:
+        """Per encoded source, `decoding.nbest` (target ids, score) pairs; the scores only for
+        an n-best list (keeping every step's scores costs memory)."""
         inputs = tokenizer.pad({"input_ids": batch}, return_tensors="pt")
         if decoding.seed is not None:
             torch.manual_seed(decoding.seed)
@@ -63,6 +64,7 @@ class PyTorchEngine:
             if decoding.do_sample
             else {}
         )
+        scored = decoding.nbest > 1
         output = self.network.generate(
             **inputs.to(self.network.device),
             num_beams=decoding.num_beams,
@@ -73,24 +75,32 @@ class PyTorchEngine:
             repetition_penalty=decoding.repetition_penalty,
             do_sample=decoding.do_sample,
             **sampling,
-            output_scores=True,
+            output_scores=scored,
             return_dict_in_generate=True,
         )
         sequences = output.sequences
-        if output.get("sequences_scores") is not None:  # beam search ranked them already
-            scores = output.sequences_scores.tolist()
-        else:
-            steps = self.network.compute_transition_scores(
-                sequences, output.scores, output.get("beam_indices"), normalize_logits=True
-            )
-            # the tokens up to and with the first </s>: the padding after it is not generated
-            ends = (sequences[:, 1:] == tokenizer.eos_token_id).int()
-            generated = (ends.cumsum(dim=1) - ends) == 0
-            lengths = generated.sum(dim=1).clamp(min=1)
-            totals = steps.masked_fill(~generated, 0).sum(dim=1)
-            scores = (totals / lengths**decoding.length_penalty).tolist()
+        scores = (
+            self._scores(output, tokenizer.eos_token_id, decoding.length_penalty)
+            if scored
+            else [None] * len(sequences)
+        )
         pairs = list(zip(sequences.tolist(), scores, strict=True))
         return [pairs[i : i + decoding.nbest] for i in range(0, len(pairs), decoding.nbest)]
+
+    def _scores(self, output: Any, eos_token_id: int, length_penalty: float) -> list[float]:
+        """Each sequence's log-probability over its length ** length_penalty."""
+        if output.get("sequences_scores") is not None:  # beam search ranked them already
+            return output.sequences_scores.tolist()
+        sequences = output.sequences
+        steps = self.network.compute_transition_scores(
+            sequences, output.scores, output.get("beam_indices"), normalize_logits=True
+        )
+        # the tokens up to and with the first </s>: the padding after it is not generated
+        ends = (sequences[:, 1:] == eos_token_id).int()
+        generated = (ends.cumsum(dim=1) - ends) == 0
+        lengths = generated.sum(dim=1).clamp(min=1)
+        totals = steps.masked_fill(~generated, 0).sum(dim=1)
+        return (totals / lengths**length_penalty).tolist()
 
 
 class Ct2Engine:
@@ -123,8 +133,9 @@ class Ct2Engine:
 
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[tuple[list[int], float]]]:
-        """Per encoded source, `decoding.nbest` (target ids, score) pairs."""
+    ) -> list[list[tuple[list[int], float | None]]]:
+        """Per encoded source, `decoding.nbest` (target ids, score) pairs; the scores only for
+        an n-best list."""
         self.check(decoding)
         sampling = (
             {
@@ -144,13 +155,15 @@ class Ct2Engine:
             max_decoding_length=decoding.max_new_tokens,
             no_repeat_ngram_size=decoding.no_repeat_ngram_size,
             repetition_penalty=decoding.repetition_penalty,
-            return_scores=True,
+            return_scores=decoding.nbest > 1,
             **sampling,
         )
         return [
             [
                 (tokenizer.convert_tokens_to_ids(tokens), score)
-                for tokens, score in zip(result.hypotheses, result.scores, strict=True)
+                for tokens, score in zip(
+                    result.hypotheses, result.scores or [None] * len(result.hypotheses), strict=True
+                )
             ]
             for result in results
         ]

@@ -74,7 +74,8 @@ class Hypothesis:
     options shaped them) divided by its length ** length_penalty, as beam search ranks them."""
 
     text: str
-    score: float
+    # None unless an n-best list was asked for (nbest > 1)
+    score: float | None
 
 
 class Engine(Protocol):
@@ -82,8 +83,8 @@ class Engine(Protocol):
 
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[tuple[list[int], float]]]:
-        """Per source, `decoding.nbest` (target ids, score) pairs."""
+    ) -> list[list[tuple[list[int], float | None]]]:
+        """Per source, `decoding.nbest` (target ids, score) pairs, scored when nbest > 1."""
         ...
 
     def check(self, decoding: Decoding) -> None:
@@ -138,7 +139,7 @@ class Translator:
         **options: Any,
     ) -> list[list[Hypothesis]]:
         """Translate `sentences` in batches of similar length: per sentence, in input order,
-        its `nbest` hypotheses best first (none for an empty sentence).
+        its `nbest` hypotheses best first (none for an empty sentence), scored when nbest > 1.
 
         A batch holds at most `batch_size` sentences and, if `batch_tokens` is set, at most that
         many padded source tokens. `options` are the fields of `Decoding`. Over-long inputs
@@ -162,9 +163,11 @@ class Translator:
                 texts = self.tokenizer.batch_decode(
                     [ids for ids, _ in pairs], skip_special_tokens=True
                 )
-                scores = [score for _, score in pairs]
-                ranked = sorted(zip(texts, scores, strict=True), key=lambda p: -p[1])
-                found[index] = [Hypothesis(text, round(score, 4)) for text, score in ranked]
+                found[index] = [
+                    Hypothesis(text, None if score is None else round(score, 4))
+                    for text, (_, score) in zip(texts, pairs, strict=True)
+                ]
+                found[index].sort(key=lambda h: -(h.score or 0.0))  # sampled ones come unsorted
         return found
 
     def encode(self, sentences: Sequence[str]) -> list[list[int]]:
