@@ -14,7 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from t5mt.cli import reported_errors
-from t5mt.data.files import read_lines
+from t5mt.data.files import read_aligned
 from t5mt.errors import T5mtError
 from t5mt.inference import decoding_settings, load_translator
 from t5mt.metrics import corpus_scores
@@ -40,11 +40,7 @@ def files_to_score(src: str, refs: list[str]) -> tuple[list[str], list[list[str]
     """Source lines and reference streams from files, checked to have equal line counts."""
     if not refs:
         raise T5mtError("src= needs at least one reference file: ref=[<file>,...]")
-    sources = read_lines(Path(src), allow_empty=True)
-    references = [read_lines(Path(ref), allow_empty=True) for ref in refs]
-    for ref, lines in zip(refs, references, strict=True):
-        if len(lines) != len(sources):
-            raise T5mtError(f"{ref} has {len(lines)} lines but {src} has {len(sources)}")
+    sources, *references = read_aligned([Path(src), *map(Path, refs)], allow_empty=True)
     return sources, references
 
 

@@ -1,7 +1,8 @@
-"""Export: `python -m t5mt.export run=<run folder> quantization=int8` writes a CTranslate2 model.
+"""Export: `python -m t5mt.export run=<run folder> quantization=int8` writes a CTranslate2 model;
+`format=hf` a Hugging Face folder (t5mt.hf_export), pushed to the Hub with `push=true repo_id=`.
 
-The model goes to <run>/export/ct2-<quantization>/ (or `output=`), written whole or not at all;
-`evaluate`, `translate` and `serve` use it with engine=ct2.
+The model goes to <run>/export/ct2-<quantization>/ or <run>/export/hf/ (or `output=`), written
+whole or not at all; `evaluate`, `translate` and `serve` use a CTranslate2 one with engine=ct2.
 """
 
 import logging
@@ -16,14 +17,14 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
 from t5mt.errors import ConfigError
+from t5mt.hf_export import EXPORT_RECORD, check_push, export_hf, hf_export_dir, push
 from t5mt.inference import PyTorchEngine, ct2_export_dir
 from t5mt.run_folder import RunFolder, staged_folder, write_json_atomic
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("ct2",)
+FORMATS = ("ct2", "hf")
 QUANTIZATIONS = ("int8", "int8_float32", "int16", "float16", "bfloat16", "float32")
-EXPORT_RECORD = "t5mt_export.json"
 
 
 def export_ct2(run_root: str | Path, quantization: str, output: Path, ckpt: str = "best") -> Path:
@@ -65,10 +66,19 @@ def main(cfg: DictConfig) -> None:
     with reported_errors():
         if cfg.format not in FORMATS:
             raise ConfigError(f"format={cfg.format} is not supported (choose one of {FORMATS})")
+        if cfg.push:
+            check_push(cfg.repo_id)
         run = RunFolder.at(cfg.run, needs_model=True)
-        output = Path(cfg.output) if cfg.output else ct2_export_dir(run, cfg.quantization)
-        export_ct2(cfg.run, cfg.quantization, output, ckpt=cfg.ckpt)
+        if cfg.format == "hf":
+            output = export_hf(
+                run, Path(cfg.output) if cfg.output else hf_export_dir(run), cfg.ckpt
+            )
+        else:
+            output = Path(cfg.output) if cfg.output else ct2_export_dir(run, cfg.quantization)
+            export_ct2(cfg.run, cfg.quantization, output, ckpt=cfg.ckpt)
         print(output)
+        if cfg.push:
+            print(push(output, cfg.repo_id, private=cfg.private))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 class RunRecorder(pl.Callback):
-    """Keeps `run`'s records for one `attempt` with the resolved `config` and its `overrides`."""
+    """Keeps `run`'s records for one `attempt` with the resolved `config` and its `overrides`
+    (and `init_from`, the source a fine-tuned run started from: t5mt.init_from)."""
 
     def __init__(
         self,
@@ -40,8 +41,10 @@ class RunRecorder(pl.Callback):
         config: dict[str, Any],
         overrides: list[str],
         num_samples: int = 20,
+        init_from: dict[str, Any] | None = None,
     ) -> None:
         self.run = run
+        self.init_from = init_from
         self.attempt = attempt
         self.config = config
         self.overrides = overrides
@@ -125,7 +128,7 @@ class RunRecorder(pl.Callback):
         if git["dirty"]:
             write_text_atomic(self.run.git_diff, diff)
         record = reproducibility_record(
-            self.run, self.config, self.overrides, self.attempt.seed, data, git
+            self.run, self.config, self.overrides, self.attempt.seed, data, git, self.init_from
         )
         write_json_atomic(self.run.reproducibility, record)
 

@@ -89,13 +89,16 @@ def reproducibility_record(
     seed: int,
     data: dict[str, Any],
     git: dict[str, Any],
+    init_from: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The content of reproducibility.json: what it takes to train the run again.
 
-    `data` describes the corpus (fingerprint, pair counts); `git` is `git_state()` less its diff.
+    `data` describes the corpus (fingerprint, pair counts); `git` is `git_state()` less its diff;
+    `init_from` the run or folder a fine-tuned run started from (None: from scratch).
     """
     return {
         "seed": seed,
+        "init_from": init_from,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
         "overrides": overrides,
         "git": git,

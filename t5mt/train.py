@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
+from t5mt.init_from import init_source
 from t5mt.recording import RunRecorder
 from t5mt.resume import decide_attempt, resume_arguments
 from t5mt.run_folder import RunFolder, new_run_dir
@@ -42,18 +43,25 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         log.info("already completed, skipped: %s", run.root)
         return attempt.score
     overrides = list(HydraConfig.get().overrides.task)
-    with RunRecorder(run, attempt, config, overrides, cfg.num_samples) as recorder:
+    source = init_source(cfg.init_from)  # fine-tuning: the weights and tokenizer to start from
+    init = source.record() if source else None
+    with RunRecorder(run, attempt, config, overrides, cfg.num_samples, init) as recorder:
         pl.seed_everything(attempt.seed, workers=True)
         datamodule = instantiate(cfg.data, seed=attempt.seed)
-        tokenizer = (
-            load_saved(attempt.tokenizer)
-            if attempt.tokenizer
-            else instantiate(cfg.model.tokenizer)(
+        if attempt.tokenizer:
+            tokenizer = load_saved(attempt.tokenizer)
+        elif source:
+            tokenizer = source.tokenizer(run.tokenizer_dir)
+        else:
+            tokenizer = instantiate(cfg.model.tokenizer)(
                 texts=datamodule.training_texts(), save_dir=run.tokenizer_dir
             )
-        )
         datamodule.set_tokenizer(tokenizer)
-        network = instantiate(cfg.model.network)(tokenizer=tokenizer)
+        network = (
+            source.network(cfg.model.network, tokenizer)
+            if source
+            else instantiate(cfg.model.network)(tokenizer=tokenizer)
+        )
         module = instantiate(
             cfg.module,
             network=network,

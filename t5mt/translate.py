@@ -1,6 +1,9 @@
-"""Translate: `python -m t5mt.translate run=<run folder> text="..."` (or input=<file>, or stdin)."""
+"""Translate: `python -m t5mt.translate run=<run folder> text="..."` (or input=<file>, or stdin);
+`nbest=K` writes K scored hypotheses per input as JSON lines."""
 
+import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import hydra
@@ -22,18 +25,28 @@ def read_input(cfg: DictConfig) -> list[str]:
 
 
 def translate(cfg: DictConfig) -> list[str]:
-    """Translate the configured input and write it to `output` or standard output."""
+    """Translate the configured input and write it to `output` or standard output: one
+    translation a line, or with nbest > 1 one JSON line per input with its scored hypotheses."""
     sentences = read_input(cfg)
     translator = load_translator(cfg.run, cfg.ckpt, cfg.device, cfg.engine, cfg.ct2_model)
-    translations = translator.translate(
+    nbest = translator.hypotheses(
         sentences, progress=cfg.input is not None, **decoding_settings(cfg)
     )
-    text = "".join(t + "\n" for t in translations)
+    if cfg.nbest > 1:
+        lines = [
+            json.dumps(
+                {"source": source, "hypotheses": [asdict(h) for h in found]}, ensure_ascii=False
+            )
+            for source, found in zip(sentences, nbest, strict=True)
+        ]
+    else:
+        lines = [found[0].text if found else "" for found in nbest]
+    text = "".join(line + "\n" for line in lines)
     if cfg.output:
         write_text_atomic(Path(cfg.output), text)
     else:
         sys.stdout.write(text)
-    return translations
+    return lines
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="translate")

@@ -1,5 +1,6 @@
 """Shared fixtures: the repository's paths, tiny corpora and a runner for the real entrypoints."""
 
+import copy
 import os
 import subprocess
 import sys
@@ -93,3 +94,13 @@ def tiny_translator(tmp_path_factory) -> Translator:
         tokenizer, d_model=32, d_ff=64, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1
     )
     return Translator(PyTorchEngine(network.eval()), tokenizer, max_new_tokens=8)
+
+
+@pytest.fixture(scope="session")
+def talkative(tiny_translator: Translator) -> Translator:
+    """The tiny untrained translator with <pad> and </s> made unlikely, so that it writes
+    whole sentences of words instead of stopping at once."""
+    network = copy.deepcopy(tiny_translator.engine.network)
+    with torch.no_grad():
+        network.shared.weight[:2] = 0
+    return Translator(PyTorchEngine(network), tiny_translator.tokenizer, max_new_tokens=8)

@@ -70,6 +70,14 @@ def test_test_split_report_has_scores_signatures_and_speed(evaluated_run: Path) 
         "num_beams": 1,
         "length_penalty": 1.0,
         "max_new_tokens": 16,
+        "nbest": 1,
+        "no_repeat_ngram_size": 0,
+        "repetition_penalty": 1.0,
+        "do_sample": False,
+        "top_k": 0,
+        "top_p": 1.0,
+        "temperature": 1.0,
+        "seed": None,
     }
     trained = json.loads((evaluated_run / "results.json").read_text())["test"]
     assert report["bleu"] == pytest.approx(trained["bleu"])
@@ -125,7 +133,10 @@ def test_reference_with_wrong_line_count_is_an_error(evaluated_run: Path, tmp_pa
         cwd=tmp_path,
     )
     assert result.returncode == 2
-    assert "has 1 lines but" in result.stderr and "Traceback" not in result.stderr
+    assert f"{source} has 2 lines but {reference} has 1 lines (line 2 has no partner)" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

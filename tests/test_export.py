@@ -1,29 +1,17 @@
 """CTranslate2 export: the exported model translates as the PyTorch network does."""
 
-import copy
 import json
 from pathlib import Path
 
 import pytest
-import torch
 from conftest import run_module
 
 from t5mt.data.synthetic import generate_pairs
 from t5mt.export import export_network
-from t5mt.inference import Ct2Engine, PyTorchEngine, Translator
+from t5mt.inference import Ct2Engine, Translator
 from t5mt.run_folder import staged_folder
 
 SOURCES = [english for english, _ in generate_pairs(40, seed=1)]
-
-
-@pytest.fixture(scope="module")
-def talkative(tiny_translator: Translator) -> Translator:
-    """The tiny untrained translator with <pad> and </s> made unlikely, so that it writes
-    whole sentences of words instead of stopping at once."""
-    network = copy.deepcopy(tiny_translator.engine.network)
-    with torch.no_grad():
-        network.shared.weight[:2] = 0
-    return Translator(PyTorchEngine(network), tiny_translator.tokenizer, max_new_tokens=8)
 
 
 def exported(translator: Translator, quantization: str, folder: Path) -> Translator:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,19 @@ from t5mt.inference import Translator
 from t5mt.serve.app import create_app
 from t5mt.serve.settings import Batching, Limits, ServeSettings
 
-LIMITS = Limits(max_sentences=4, max_characters=50, max_num_beams=2, max_new_tokens=8)
+LIMITS = Limits(max_sentences=4, max_characters=50, max_num_beams=2, max_new_tokens=8, max_nbest=2)
+# the decoding options of a request that sets none of them
+PLAIN = {
+    "length_penalty": 1.0,
+    "nbest": 1,
+    "no_repeat_ngram_size": 0,
+    "repetition_penalty": 1.0,
+    "do_sample": False,
+    "top_k": 0,
+    "top_p": 1.0,
+    "temperature": 1.0,
+    "seed": None,
+}
 
 
 def settings(tmp_path: Path, **changes) -> ServeSettings:
@@ -74,7 +86,8 @@ def test_translate_keeps_order_and_names_model_and_decoding(
     body = response.json()
     assert body["translations"] == [tiny_translator.translate([t])[0] for t in texts]
     assert body["model"] == "tests/tiny"
-    assert body["decoding"] == {"num_beams": 1, "max_new_tokens": 8, "length_penalty": 1.0}
+    assert body["decoding"] == {"num_beams": 1, "max_new_tokens": 8, **PLAIN}
+    assert body["hypotheses"] is None
     assert body["latency_ms"] > 0
 
 
@@ -87,11 +100,29 @@ def test_decoding_settings_within_limits_are_applied(
     assert response.json()["decoding"] == {
         "num_beams": 2,
         "max_new_tokens": 3,
+        **PLAIN,
         "length_penalty": 0.5,
     }
     assert response.json()["translations"] == tiny_translator.translate(
         body["texts"], num_beams=2, max_new_tokens=3, length_penalty=0.5
     )
+
+
+def test_nbest_and_sampling_requests_return_scored_hypotheses(
+    client: TestClient, tiny_translator: Translator
+) -> None:
+    texts = ["The dog sleeps.", "I read."]
+    body = client.post("/translate", json={"texts": texts, "num_beams": 2, "nbest": 2}).json()
+    expected = tiny_translator.hypotheses(texts, num_beams=2, nbest=2)
+    assert body["hypotheses"] == [[asdict(h) for h in found] for found in expected]
+    assert body["translations"] == [found[0].text for found in expected]
+    sampling = {"texts": texts, "do_sample": True, "top_k": 20, "seed": 7, "nbest": 2}
+    sampled = client.post("/translate", json=sampling).json()
+    assert sampled["decoding"]["seed"] == 7 and len(sampled["hypotheses"][0]) == 2
+    assert sampled == {
+        **client.post("/translate", json=sampling).json(),
+        "latency_ms": sampled["latency_ms"],
+    }
 
 
 def test_get_translates_one_sentence_from_the_url(client: TestClient) -> None:
@@ -120,6 +151,10 @@ def test_get_translates_one_sentence_from_the_url(client: TestClient) -> None:
         ('{"texts": ["ok"], "max_new_tokens": 0}', 422, "max_new_tokens: Input should be"),
         ('{"texts": ["ok"], "length_penalty": NaN}', 422, "length_penalty: Input should be"),
         ('{"texts": ["ok"], "text": "typo"}', 422, "text: Extra inputs are not permitted"),
+        ('{"texts": ["ok"], "nbest": 3}', 422, "nbest: Input should be less than or equal to 2"),
+        ('{"texts": ["ok"], "nbest": 2}', 422, "nbest=2 needs num_beams=2 or more (it is 1)"),
+        ('{"texts": ["ok"], "top_p": 0.5}', 422, "top_p need do_sample=true"),
+        ('{"texts": ["ok"], "temperature": 9}', 422, "temperature: Input should be less than"),
     ],
 )
 def test_bad_input_is_a_4xx_with_a_clear_json_error(
@@ -157,7 +192,7 @@ def test_generation_failure_is_a_500_with_a_logged_error_id(
     make_client, tiny_translator: Translator, tmp_path: Path, caplog
 ) -> None:
     class OutOfMemory(Translator):
-        def translate(self, *args, **kwargs) -> list[str]:
+        def hypotheses(self, *args, **kwargs) -> list:
             raise RuntimeError("CUDA out of memory")
 
     failing = OutOfMemory(tiny_translator.engine, tiny_translator.tokenizer)
@@ -204,6 +239,21 @@ def test_a_model_that_fails_to_load_fails_liveness(make_client) -> None:
     assert client.get("/ready").status_code == 503
 
 
+def test_the_servers_own_decoding_options_apply_and_must_work(
+    make_client, tiny_translator: Translator
+) -> None:
+    client = make_client(lambda _: tiny_translator, num_beams=2, options={"nbest": 2})
+    wait_ready(client)
+    body = client.post("/translate", json={"texts": ["I read."]}).json()
+    assert body["decoding"]["nbest"] == 2 and len(body["hypotheses"][0]) == 2
+    broken = make_client(lambda _: tiny_translator, options={"nbest": 2})
+    deadline = time.monotonic() + 30
+    while broken.get("/health").status_code == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "nbest=2 needs num_beams=2 or more" in broken.get("/health").json()["error"]
+
+
 def test_metrics_count_requests_batches_inputs_and_tokens(client: TestClient) -> None:
     client.post("/translate", json={"texts": ["The dog sleeps.", "I read."]})
     client.post("/translate", json={"texts": []})
@@ -248,6 +298,7 @@ def test_openapi_documents_the_limits(client: TestClient) -> None:
         if name.startswith("TranslateRequest")
     )
     assert request["properties"]["texts"]["maxItems"] == LIMITS.max_sentences
+    assert request["properties"]["nbest"]["anyOf"][0]["maximum"] == LIMITS.max_nbest
     assert client.get("/docs").status_code == 200
 
 

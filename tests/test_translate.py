@@ -1,5 +1,6 @@
 """`python -m t5mt.translate`: text, files and stdin, order and count preserved."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,37 @@ def test_a_checkpoint_that_does_not_fit_the_model_is_refused_by_name(
     with pytest.raises(RunFolderError) as refused:
         load_translator(debug_run, ckpt=str(damaged))
     assert "missing lm_head.weight; unexpected adapter.weight" in str(refused.value)
+
+
+def test_nbest_writes_four_scored_hypotheses_per_input_in_order(
+    debug_run: Path, tmp_path: Path
+) -> None:
+    sentences = ["The dog sleeps.", "We help the small children in the garden.", "I read."]
+    source = tmp_path / "in.en"
+    source.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    output = tmp_path / "nbest.jsonl"
+    result = run_module(
+        "t5mt.translate",
+        f"run={debug_run}",
+        f"input={source}",
+        f"output={output}",
+        "num_beams=4",
+        "nbest=4",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert [line["source"] for line in lines] == sentences
+    best = load_translator(debug_run).translate(sentences, num_beams=4)
+    for line, expected in zip(lines, best, strict=True):
+        scores = [h["score"] for h in line["hypotheses"]]
+        assert len(scores) == 4 and scores == sorted(scores, reverse=True)
+        assert line["hypotheses"][0]["text"] == expected
+
+
+def test_a_bad_decoding_option_is_one_error_line(debug_run: Path, tmp_path: Path) -> None:
+    result = run_module("t5mt.translate", f"run={debug_run}", "text=Hi.", "nbest=4", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: nbest=4 needs num_beams=4 or more (it is 1), or do_sample=true"
+    )

@@ -89,14 +89,25 @@ def read_split(
 
 def read_aligned_text(source_path: Path, target_path: Path) -> list[Pair]:
     """Read two line-aligned text files (gzip if the name ends in ``.gz``) into pairs."""
-    sources = [text.strip() for _, text in _read_lines(source_path)]
-    targets = [text.strip() for _, text in _read_lines(target_path)]
-    if len(sources) != len(targets):
-        raise DataError(
-            f"{source_path} has {len(sources)} lines but {target_path} has {len(targets)} lines;"
-            " aligned files must have the same number of lines"
-        )
-    return list(zip(sources, targets, strict=True))
+    sources, targets = read_aligned([source_path, target_path])
+    return [
+        (source.strip(), target.strip()) for source, target in zip(sources, targets, strict=True)
+    ]
+
+
+def read_aligned(paths: Sequence[Path], allow_empty: bool = False) -> list[list[str]]:
+    """The lines of each file (see `read_lines`), checked to be aligned line by line: a
+    DataError names both files and the first line that has no partner."""
+    first, *others = paths
+    texts = [read_lines(path, allow_empty) for path in paths]
+    for path, lines in zip(others, texts[1:], strict=True):
+        if len(lines) != len(texts[0]):
+            raise DataError(
+                f"{first} has {len(texts[0])} lines but {path} has {len(lines)} lines (line "
+                f"{min(len(lines), len(texts[0])) + 1} has no partner); aligned files must have "
+                "the same number of lines"
+            )
+    return texts
 
 
 def read_tsv(path: Path) -> list[Pair]:

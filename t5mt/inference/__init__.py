@@ -5,20 +5,23 @@ from t5mt.inference.engines import Ct2Engine, PyTorchEngine
 from t5mt.inference.loading import (
     DECODING_KEYS,
     ENGINES,
+    OPTION_KEYS,
     ct2_export_dir,
     decoding_settings,
     load_engine,
     load_translator,
     run_settings,
 )
-from t5mt.inference.translator import Decoding, Engine, Translator
+from t5mt.inference.translator import Decoding, Engine, Hypothesis, Translator
 
 __all__ = [
     "DECODING_KEYS",
     "ENGINES",
+    "OPTION_KEYS",
     "Ct2Engine",
     "Decoding",
     "Engine",
+    "Hypothesis",
     "PyTorchEngine",
     "Translator",
     "ct2_export_dir",

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
 
-from t5mt.errors import RunFolderError
+from t5mt.errors import ConfigError, RunFolderError
 from t5mt.inference.translator import Decoding
 from t5mt.network import t5_from_saved_config
 from t5mt.run_folder import RunFolder
@@ -46,19 +46,61 @@ class PyTorchEngine:
         network.load_state_dict(weights, strict=True)
         return cls(network.to(device).eval())
 
+    @staticmethod
+    def check(decoding: Decoding) -> None:
+        """Every Decoding is supported."""
+
     @torch.inference_mode()
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[int]]:
-        """Target ids for a batch of encoded sources."""
+    ) -> list[list[tuple[list[int], float | None]]]:
+        """Per encoded source, `decoding.nbest` (target ids, score) pairs; the scores only for
+        an n-best list (keeping every step's scores costs memory)."""
         inputs = tokenizer.pad({"input_ids": batch}, return_tensors="pt")
-        generated = self.network.generate(
+        if decoding.seed is not None:
+            torch.manual_seed(decoding.seed)
+        sampling = (
+            {"top_k": decoding.top_k, "top_p": decoding.top_p, "temperature": decoding.temperature}
+            if decoding.do_sample
+            else {}
+        )
+        scored = decoding.nbest > 1
+        output = self.network.generate(
             **inputs.to(self.network.device),
             num_beams=decoding.num_beams,
+            num_return_sequences=decoding.nbest,
             length_penalty=decoding.length_penalty,
             max_new_tokens=decoding.max_new_tokens,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            repetition_penalty=decoding.repetition_penalty,
+            do_sample=decoding.do_sample,
+            **sampling,
+            output_scores=scored,
+            return_dict_in_generate=True,
         )
-        return generated.tolist()
+        sequences = output.sequences
+        scores = (
+            self._scores(output, tokenizer.eos_token_id, decoding.length_penalty)
+            if scored
+            else [None] * len(sequences)
+        )
+        pairs = list(zip(sequences.tolist(), scores, strict=True))
+        return [pairs[i : i + decoding.nbest] for i in range(0, len(pairs), decoding.nbest)]
+
+    def _scores(self, output: Any, eos_token_id: int, length_penalty: float) -> list[float]:
+        """Each sequence's log-probability over its length ** length_penalty."""
+        if output.get("sequences_scores") is not None:  # beam search ranked them already
+            return output.sequences_scores.tolist()
+        sequences = output.sequences
+        steps = self.network.compute_transition_scores(
+            sequences, output.scores, output.get("beam_indices"), normalize_logits=True
+        )
+        # the tokens up to and with the first </s>: the padding after it is not generated
+        ends = (sequences[:, 1:] == eos_token_id).int()
+        generated = (ends.cumsum(dim=1) - ends) == 0
+        lengths = generated.sum(dim=1).clamp(min=1)
+        totals = steps.masked_fill(~generated, 0).sum(dim=1)
+        return (totals / lengths**length_penalty).tolist()
 
 
 class Ct2Engine:
@@ -78,17 +120,53 @@ class Ct2Engine:
         )
         return cls(translator)
 
+    @staticmethod
+    def check(decoding: Decoding) -> None:
+        """Refuse what CTranslate2's sampler cannot do, naming the setting."""
+        if decoding.do_sample and decoding.nbest > 1:
+            raise ConfigError("engine=ct2 samples one hypothesis per input: use nbest=1")
+        if decoding.do_sample and decoding.num_beams > 1:
+            raise ConfigError("engine=ct2 samples with num_beams=1 only")
+        if decoding.seed is not None:
+            # ctranslate2.set_random_seed does not reach the translator's worker threads
+            raise ConfigError("engine=ct2 cannot seed its sampler: use engine=pytorch for seed=")
+
     def generate(
         self, batch: list[list[int]], tokenizer: PreTrainedTokenizerBase, decoding: Decoding
-    ) -> list[list[int]]:
-        """Target ids for a batch of encoded sources."""
+    ) -> list[list[tuple[list[int], float | None]]]:
+        """Per encoded source, `decoding.nbest` (target ids, score) pairs; the scores only for
+        an n-best list."""
+        self.check(decoding)
+        sampling = (
+            {
+                # ct2's top-k 0 is the whole vocabulary, and 1 (its default) greedy search
+                "sampling_topk": decoding.top_k,
+                "sampling_topp": decoding.top_p,
+                "sampling_temperature": decoding.temperature,
+            }
+            if decoding.do_sample
+            else {}
+        )
         results = self.translator.translate_batch(
             [tokenizer.convert_ids_to_tokens(ids) for ids in batch],
             beam_size=decoding.num_beams,
+            num_hypotheses=decoding.nbest,
             length_penalty=decoding.length_penalty,
             max_decoding_length=decoding.max_new_tokens,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            repetition_penalty=decoding.repetition_penalty,
+            return_scores=decoding.nbest > 1,
+            **sampling,
         )
-        return [tokenizer.convert_tokens_to_ids(result.hypotheses[0]) for result in results]
+        return [
+            [
+                (tokenizer.convert_tokens_to_ids(tokens), score)
+                for tokens, score in zip(
+                    result.hypotheses, result.scores or [None] * len(result.hypotheses), strict=True
+                )
+            ]
+            for result in results
+        ]
 
 
 def _listed(keys: list[str], shown: int = 5) -> str:

@@ -15,7 +15,25 @@ from t5mt.inference.translator import Engine, Translator
 from t5mt.run_folder import RunFolder
 
 ENGINES = ("pytorch", "ct2")
-DECODING_KEYS = ("batch_size", "batch_tokens", "num_beams", "length_penalty", "max_new_tokens")
+# the fields of translator.Decoding beyond beam search
+OPTION_KEYS = (
+    "nbest",
+    "no_repeat_ngram_size",
+    "repetition_penalty",
+    "do_sample",
+    "top_k",
+    "top_p",
+    "temperature",
+    "seed",
+)
+DECODING_KEYS = (
+    "batch_size",
+    "batch_tokens",
+    "num_beams",
+    "length_penalty",
+    "max_new_tokens",
+    *OPTION_KEYS,
+)
 
 
 def decoding_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import AfterValidator
 from starlette.exceptions import HTTPException
 
+from t5mt.errors import ConfigError
 from t5mt.inference import Translator
 from t5mt.serve.guards import ApiKeys, BodyLimit
 from t5mt.serve.responses import ERRORS, describe_invalid, error_response, internal_error
@@ -111,12 +112,7 @@ def create_app(
         timeout: TimeoutHeader = None,
     ) -> Any:
         """Translate English sentences to German, in input order."""
-        return not_ready() or await service.translate(
-            request,
-            body.texts,
-            service.decoding(body.num_beams, body.max_new_tokens, body.length_penalty),
-            timeout,
-        )
+        return not_ready() or await translate_with(request, body.texts, body.model_dump(), timeout)
 
     @app.get("/translate/{text:path}", response_model=TranslateResponse, responses=ERRORS)
     async def translate_one(
@@ -125,9 +121,18 @@ def create_app(
         timeout: TimeoutHeader = None,
     ) -> Any:
         """Translate one English sentence given in the URL (URL-encoded)."""
-        return not_ready() or await service.translate(
-            request, [text], service.decoding(None, None, None), timeout
-        )
+        return not_ready() or await translate_with(request, [text], {}, timeout)
+
+    async def translate_with(
+        request: Request, texts: list[str], requested: dict[str, Any], timeout: float | None
+    ) -> Any:
+        requested.pop("texts", None)
+        try:
+            decoding = service.decoding(requested)
+        except ConfigError as error:  # fields valid one by one that do not work together
+            request.state.log = {"error": str(error)}
+            return error_response(422, f"invalid request: {error}")
+        return await service.translate(request, texts, decoding, timeout)
 
     @app.get(
         "/health", response_model=StatusResponse, response_model_exclude_none=True, responses=ERRORS

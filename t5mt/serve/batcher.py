@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from t5mt.inference import Decoding
+from t5mt.inference import Decoding, Hypothesis
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,12 @@ class BatchReport:
     """One model call: what it translated and how long it took."""
 
     requests: int
-    translations: list[str]
+    # per sentence, its hypotheses best first
+    translations: list[list[Hypothesis]]
     seconds: float
 
 
-TranslateFn = Callable[[list[str], Decoding], list[str]]
+TranslateFn = Callable[[list[str], Decoding], list[list[Hypothesis]]]
 
 
 class Dropped(Exception):
@@ -50,7 +51,7 @@ class Dropped(Exception):
 class _Job:
     texts: list[str]
     decoding: Decoding
-    future: asyncio.Future[list[str]] = field(repr=False)
+    future: asyncio.Future[list[list[Hypothesis]]] = field(repr=False)
     deadline: float = math.inf  # time.monotonic()
     started: bool = False
 
@@ -94,7 +95,7 @@ class MicroBatcher:
         decoding: Decoding,
         timeout: float | None = None,
         gone: Awaitable[object] | None = None,
-    ) -> list[str]:
+    ) -> list[list[Hypothesis]]:
         """Translations of `texts`, once the batch holding them has run.
 
         Raises `Dropped` if the queue is full, if `timeout` seconds pass first, or if `gone`
@@ -225,6 +226,6 @@ def _by_decoding(jobs: list[_Job]) -> list[list[_Job]]:
     return list(groups.values())
 
 
-def _pace(decoding: Decoding) -> tuple[int, int]:
+def _pace(decoding: Decoding) -> tuple[int, int, int]:
     """The settings that decide how long a sentence takes to decode."""
-    return decoding.num_beams, decoding.max_new_tokens
+    return decoding.num_beams, decoding.max_new_tokens, decoding.nbest

@@ -31,6 +31,18 @@ def translate_request_model(limits: Limits) -> type[BaseModel]:
         num_beams: int | None = Field(None, ge=1, le=limits.max_num_beams)
         max_new_tokens: int | None = Field(None, ge=1, le=limits.max_new_tokens)
         length_penalty: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False)
+        nbest: int | None = Field(None, ge=1, le=limits.max_nbest)
+        no_repeat_ngram_size: int | None = Field(None, ge=0, le=limits.max_new_tokens)
+        repetition_penalty: float | None = Field(
+            None, gt=0.0, le=limits.max_repetition_penalty, allow_inf_nan=False
+        )
+        do_sample: bool | None = None
+        top_k: int | None = Field(None, ge=0)
+        top_p: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
+        temperature: float | None = Field(
+            None, gt=0.0, le=limits.max_temperature, allow_inf_nan=False
+        )
+        seed: int | None = Field(None, ge=0, lt=2**32)
 
     return TranslateRequest
 
@@ -41,12 +53,29 @@ class DecodingOut(BaseModel):
     num_beams: int
     max_new_tokens: int
     length_penalty: float
+    nbest: int
+    no_repeat_ngram_size: int
+    repetition_penalty: float
+    do_sample: bool
+    top_k: int
+    top_p: float
+    temperature: float
+    seed: int | None
+
+
+class HypothesisOut(BaseModel):
+    """One of a sentence's n best translations and its score (see t5mt.inference.Hypothesis)."""
+
+    text: str
+    score: float
 
 
 class TranslateResponse(BaseModel):
-    """German translations in input order, and the model that made them."""
+    """German translations in input order (with nbest > 1 also each sentence's hypotheses, best
+    first), and the model that made them."""
 
     translations: list[str]
+    hypotheses: list[list[HypothesisOut]] | None = None
     model: str
     decoding: DecodingOut
     latency_ms: float

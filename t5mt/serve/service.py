@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -14,7 +15,7 @@ from starlette.routing import Match
 from transformers import PreTrainedTokenizerBase
 
 from t5mt import inference
-from t5mt.inference import Translator
+from t5mt.inference import Hypothesis, Translator
 from t5mt.monitor.features import input_features
 from t5mt.run_folder import now
 from t5mt.serve.batcher import BatchReport, Decoding, Dropped, MicroBatcher
@@ -55,6 +56,7 @@ class Service:
             translator = await asyncio.to_thread(self._load, self.settings)
             # the event loop tokenizes (features, metrics) while the worker thread translates
             self.tokenizer = copy.deepcopy(translator.tokenizer)
+            translator.decoding(**self._server_decoding())  # the server's own must work
         except Exception as error:
             log.exception("could not load the model from %s", self.settings.run)
             self.load_error = f"{error.__class__.__name__}: {error}"
@@ -81,19 +83,21 @@ class Service:
             self.request_log.close()
         self.metrics.close()
 
-    def decoding(
-        self, num_beams: int | None, max_new_tokens: int | None, length_penalty: float | None
-    ) -> Decoding:
-        """A request's decoding settings, completed by the server's and then the run's own."""
+    def decoding(self, requested: dict[str, Any]) -> Decoding:
+        """A request's decoding settings (its fields that are set), completed by the server's
+        and then the run's own; ConfigError for a combination that cannot work."""
         assert self.translator is not None
+        chosen = {key: value for key, value in requested.items() if value is not None}
+        return self.translator.decoding(**{**self._server_decoding(), **chosen})
+
+    def _server_decoding(self) -> dict[str, Any]:
         settings = self.settings
-        return Decoding(
-            num_beams=num_beams or settings.num_beams or self.translator.num_beams,
-            max_new_tokens=max_new_tokens
-            or settings.max_new_tokens
-            or self.translator.max_new_tokens,
-            length_penalty=settings.length_penalty if length_penalty is None else length_penalty,
-        )
+        return {
+            "num_beams": settings.num_beams,
+            "max_new_tokens": settings.max_new_tokens,
+            "length_penalty": settings.length_penalty,
+            **settings.options,
+        }
 
     async def translate(
         self, request: Request, texts: list[str], decoding: Decoding, timeout_s: float | None
@@ -120,7 +124,10 @@ class Service:
             response, request.state.log["error_id"] = internal_error("translation failed", error)
             return response
         return TranslateResponse(
-            translations=translations,
+            translations=[found[0].text for found in translations],
+            hypotheses=[[asdict(h) for h in found] for found in translations]
+            if decoding.nbest > 1
+            else None,
             model=self.settings.model_id,
             decoding=asdict(decoding),
             latency_ms=round((time.perf_counter() - request.state.started) * 1000, 2),
@@ -163,19 +170,18 @@ class Service:
                 }
             )
 
-    def _translate_batch(self, texts: list[str], decoding: Decoding) -> list[str]:
+    def _translate_batch(self, texts: list[str], decoding: Decoding) -> list[list[Hypothesis]]:
         assert self.translator is not None
-        return self.translator.translate(
+        return self.translator.hypotheses(
             texts,
             batch_size=self.settings.batch_size,
             batch_tokens=self.settings.batch_tokens,
-            num_beams=decoding.num_beams,
-            length_penalty=decoding.length_penalty,
-            max_new_tokens=decoding.max_new_tokens,
+            **asdict(decoding),
         )
 
     def _observe_batch(self, report: BatchReport) -> None:
-        encoded = self.tokenizer(report.translations, add_special_tokens=False)["input_ids"]
+        best = [found[0].text for found in report.translations]
+        encoded = self.tokenizer(best, add_special_tokens=False)["input_ids"]
         self.metrics.observe_batch(report, sum(len(ids) for ids in encoded))
 
 

@@ -2,14 +2,14 @@
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
 from t5mt.errors import ConfigError
-from t5mt.inference import ENGINES
+from t5mt.inference import ENGINES, OPTION_KEYS
 from t5mt.run_folder import RunFolder
 from t5mt.serve.auth import api_key_hashes
 
@@ -25,6 +25,10 @@ class Limits:
     max_characters: int = 1000
     max_num_beams: int = 8
     max_new_tokens: int = 256
+    # hypotheses per sentence (nbest), and the largest sampling temperature and penalty
+    max_nbest: int = 4
+    max_temperature: float = 2.0
+    max_repetition_penalty: float = 2.0
     # sentences waiting for the model, all requests together; beyond: 503 with Retry-After
     max_queued_sentences: int = 256
     # a request's deadline (an X-Request-Timeout header may shorten it)
@@ -56,6 +60,9 @@ class ServeSettings:
     num_beams: int | None = None
     length_penalty: float = 1.0
     max_new_tokens: int | None = None
+    # the server's other decoding options (OPTION_KEYS of conf/base/inference.yaml); a
+    # request may override each
+    options: dict[str, Any] = field(default_factory=dict)
     batching: Batching = Batching()
     limits: Limits = Limits()
     request_log: str | None = None
@@ -107,6 +114,8 @@ def settings_from_config(cfg: DictConfig) -> ServeSettings:
         )
     if limits.timeout_s <= 0:
         raise ConfigError(f"limits.timeout_s={limits.timeout_s} must be positive")
+    if cfg.nbest > limits.max_nbest:
+        raise ConfigError(f"nbest={cfg.nbest} is above limits.max_nbest={limits.max_nbest}")
     return ServeSettings(
         run=str(cfg.run),
         model_id=cfg.model_id or default_model_id(cfg.run),
@@ -119,6 +128,7 @@ def settings_from_config(cfg: DictConfig) -> ServeSettings:
         num_beams=cfg.num_beams,
         length_penalty=cfg.length_penalty,
         max_new_tokens=cfg.max_new_tokens,
+        options={key: cfg[key] for key in OPTION_KEYS},
         batching=Batching(**cfg.batching),
         limits=limits,
         request_log=cfg.request_log,
