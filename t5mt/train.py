@@ -29,8 +29,10 @@ warnings.filterwarnings("ignore", message="Experiment logs directory .* exists a
 
 
 def instantiate_all(group: DictConfig | None) -> list:
-    """Instantiate every entry of a name → config mapping (loggers, callbacks)."""
-    return [instantiate(entry) for entry in (group or {}).values()]
+    """Instantiate every entry of a name → config mapping (loggers, callbacks), leaving out
+    the entries whose factory returns None (a callback that is switched off)."""
+    built = (instantiate(entry) for entry in (group or {}).values())
+    return [item for item in built if item is not None]
 
 
 def train(cfg: DictConfig, run: RunFolder) -> float | None:
@@ -42,7 +44,9 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         log.info("already completed, skipped: %s", run.root)
         return attempt.score
     overrides = list(HydraConfig.get().overrides.task)
-    with RunRecorder(run, attempt, config, overrides, cfg.num_samples) as recorder:
+    with RunRecorder(
+        run, attempt, config, overrides, cfg.num_samples, cfg.num_val_samples
+    ) as recorder:
         pl.seed_everything(attempt.seed, workers=True)
         datamodule = instantiate(cfg.data, seed=attempt.seed)
         tokenizer = (
