@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from t5mt.averaging import average_weights
 from t5mt.errors import RunFolderError
 from t5mt.inference import load_translator
 from t5mt.run_folder import RunFolder
-from tests.conftest import SMALL_DATA, run_module
+from t5mt.serve.settings import settings_from_config
+from tests.conftest import CONF, SMALL_DATA, run_module
 
 pytestmark = pytest.mark.slow
 
@@ -177,3 +179,14 @@ def test_averaging_checkpoints_of_different_shapes_names_the_weight(
     first = kept_run / "checkpoints/kept/step-0000006.ckpt"
     with pytest.raises(RunFolderError, match=r"differ in the shape of network\.shared\.weight"):
         average_weights([first, other])
+
+
+def test_serve_checks_ckpt_average_at_start(kept_run: Path) -> None:
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        settings = settings_from_config(
+            compose(config_name="serve", overrides=[f"run={kept_run}", "ckpt=average:2"])
+        )
+        assert settings.ckpt == "average:2"
+        too_many = compose(config_name="serve", overrides=[f"run={kept_run}", "ckpt=average:4"])
+        with pytest.raises(RunFolderError, match="averaging the last 4 checkpoints"):
+            settings_from_config(too_many)
