@@ -179,6 +179,7 @@ def samples(
     pairs = datamodule.pairs(split)[:count]
     source, target = datamodule.source_lang, datamodule.target_lang
     hypotheses = decoded["hypotheses"][: len(pairs)]
+    # not strict: validation decodes only `module.val_bleu_sentences`, which may be fewer
     return [
         (pair[source], pair[target], hypothesis)
         for pair, hypothesis in zip(pairs, hypotheses, strict=False)

@@ -134,11 +134,16 @@ class RunFolder:
             return [self.checkpoint(ckpt)]
         kept = self.kept_checkpoints()
         count = _average_count(ckpt) or len(kept)
-        if len(kept) < max(count, 1):
+        if not kept:
             raise RunFolderError(
-                f"averaging the last {max(count, 1)} checkpoints needs as many kept ones, but "
-                f"{self.kept_dir} has {len(kept)} (train with callbacks.keep_last.n="
-                f"{max(count, 2)} to keep them)"
+                f"no kept checkpoints to average in {self.kept_dir} (train with "
+                "callbacks.keep_last.n=5 to keep those of the last 5 validations)"
+            )
+        if len(kept) < count:
+            raise RunFolderError(
+                f"averaging the last {count} checkpoints needs as many kept ones, but "
+                f"{self.kept_dir} has {len(kept)} (train with callbacks.keep_last.n={count} "
+                "to keep them)"
             )
         return kept[-count:]
 
