@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from t5mt.errors import ConfigError, T5mtError
 
@@ -96,4 +96,53 @@ def periodic_checkpoint(
         enable_version_counter=False,  # best's callback writes last.ckpt too: overwrite it
         every_n_train_steps=every_n_train_steps,
         train_time_interval=interval,
+    )
+
+
+# what early stopping may watch, and which way is better
+EARLY_STOPPING_MODES = {"val/bleu": "max", "val/chrf": "max", "val/loss": "min"}
+
+
+def early_stopping(
+    patience: int | None, monitor: str = "val/bleu", min_delta: float = 0.0
+) -> EarlyStopping | None:
+    """Stop training after `patience` validations in a row that did not improve `monitor` by
+    more than `min_delta`; None (no callback) when `patience` is null."""
+    if patience is None:
+        return None
+    if patience < 1:
+        raise ConfigError(f"callbacks.early_stopping.patience must be at least 1, not {patience}")
+    if monitor not in EARLY_STOPPING_MODES:
+        raise ConfigError(
+            f"callbacks.early_stopping.monitor={monitor} is not one of "
+            f"{', '.join(EARLY_STOPPING_MODES)}"
+        )
+    if min_delta < 0:
+        raise ConfigError(f"callbacks.early_stopping.min_delta must be >= 0, not {min_delta}")
+    return EarlyStopping(
+        monitor=monitor,
+        mode=EARLY_STOPPING_MODES[monitor],
+        patience=patience,
+        min_delta=min_delta,
+        check_on_train_epoch_end=False,  # after every validation, also mid-epoch ones
+        verbose=True,
+    )
+
+
+def keep_last(dirpath: str, n: int = 0) -> ModelCheckpoint | None:
+    """Keep the weights of the last `n` validations as `dirpath`/step-<step>.ckpt (for
+    `ckpt=average`); None (no callback) when `n` is 0."""
+    if n == 0:
+        return None
+    if n < 0:
+        raise ConfigError(f"callbacks.keep_last.n must be 0 (off) or positive, not {n}")
+    return ModelCheckpoint(
+        dirpath=dirpath,
+        filename="step-{step:07d}",
+        monitor="step",  # the newest n are the "best" n
+        mode="max",
+        save_top_k=n,
+        save_weights_only=True,  # averaging needs no optimizer state: a third of the size
+        auto_insert_metric_name=False,
+        enable_version_counter=False,
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from pytorch_lightning.loggers import CSVLogger, WandbLogger
+from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 from pytorch_lightning.loggers.logger import rank_zero_experiment
 
 from t5mt.run_folder import RunFolder, write_text_atomic
@@ -70,4 +70,25 @@ def wandb_logger(save_dir: str, project: str, name: str | None) -> WandbLogger:
         id=run_id,
         resume="allow" if run_id else None,
         settings={"silent": True} if not online else None,
+    )
+
+
+def log_samples(loggers: list[Logger], triples: list[tuple[str, str, str]], step: int) -> None:
+    """Show (source, reference, hypothesis) triples as text in TensorBoard and as a table in
+    W&B, under `val/samples` at `step`; other loggers have no place for them."""
+    columns = ["source", "reference", "hypothesis"]
+    for logger in loggers:
+        if isinstance(logger, TensorBoardLogger):
+            logger.experiment.add_text("val/samples", markdown_table(columns, triples), step)
+        elif isinstance(logger, WandbLogger):
+            logger.log_text(
+                key="val/samples", columns=columns, data=list(map(list, triples)), step=step
+            )
+
+
+def markdown_table(columns: list[str], rows: list[tuple[str, ...]]) -> str:
+    """A Markdown table (what TensorBoard's text tab renders), with `|` in cells escaped."""
+    lines = [columns, ["---"] * len(columns), *rows]
+    return "\n".join(
+        "| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines
     )

@@ -11,10 +11,13 @@ import time
 from typing import Any
 
 import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Timer
+from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
 from pytorch_lightning.loggers import WandbLogger
 
 from t5mt.data.datamodule import SPLITS
 from t5mt.distributed import is_global_zero
+from t5mt.loggers import log_samples
 from t5mt.reproducibility import git_state, reproducibility_record
 from t5mt.resume import Attempt
 from t5mt.run_folder import (
@@ -41,6 +44,7 @@ class RunRecorder(pl.Callback):
         config: dict[str, Any],
         overrides: list[str],
         num_samples: int = 20,
+        num_val_samples: int = 5,
         init_from: dict[str, Any] | None = None,
     ) -> None:
         self.run = run
@@ -49,6 +53,7 @@ class RunRecorder(pl.Callback):
         self.config = config
         self.overrides = overrides
         self.num_samples = num_samples
+        self.num_val_samples = num_val_samples
         self.keeps_records = is_global_zero()
         self.results: dict[str, Any] = {
             "seed": attempt.seed,
@@ -143,6 +148,18 @@ class RunRecorder(pl.Callback):
             "bleu": _best_score(trainer),
             "final_loss": _metric(trainer, "val/loss"),
         }
+        self.results["stopped"] = why_stopped(trainer)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        decoded = pl_module.scores.get("val")
+        if trainer.sanity_checking or not decoded or not self.keeps_records:
+            return
+        triples = samples(trainer.datamodule, "validation", decoded, self.num_val_samples)
+        if not triples:
+            return
+        step = trainer.global_step
+        write_text_atomic(self.run.val_samples(step), format_samples(triples))
+        log_samples(self._loggers, triples, step)
 
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         decoded = pl_module.scores.get("test", {})
@@ -151,25 +168,55 @@ class RunRecorder(pl.Callback):
             **{key: value for key, value in decoded.items() if key != "hypotheses"},
         }
         if self.keeps_records and decoded:
-            pairs = trainer.datamodule.pairs("test")[: self.num_samples]
-            source, target = trainer.datamodule.source_lang, trainer.datamodule.target_lang
-            write_text_atomic(
-                self.run.samples,
-                format_samples(
-                    [pair[source] for pair in pairs],
-                    [pair[target] for pair in pairs],
-                    decoded["hypotheses"][: len(pairs)],
-                ),
-            )
+            triples = samples(trainer.datamodule, "test", decoded, self.num_samples)
+            write_text_atomic(self.run.samples, format_samples(triples))
 
 
-def format_samples(sources: list[str], references: list[str], hypotheses: list[str]) -> str:
+Sample = tuple[str, str, str]
+
+
+def samples(
+    datamodule: pl.LightningDataModule, split: str, decoded: dict[str, Any], count: int
+) -> list[Sample]:
+    """(source, reference, hypothesis) of the first `count` decoded sentences of `split`."""
+    pairs = datamodule.pairs(split)[:count]
+    source, target = datamodule.source_lang, datamodule.target_lang
+    hypotheses = decoded["hypotheses"][: len(pairs)]
+    # not strict: validation decodes only `module.val_bleu_sentences`, which may be fewer
+    return [
+        (pair[source], pair[target], hypothesis)
+        for pair, hypothesis in zip(pairs, hypotheses, strict=False)
+    ]
+
+
+def format_samples(triples: list[Sample]) -> str:
     """Source / reference / hypothesis blocks, one per sentence, for samples.txt."""
     blocks = [
         f"SRC {source}\nREF {reference}\nHYP {hypothesis}\n"
-        for source, reference, hypothesis in zip(sources, references, hypotheses, strict=True)
+        for source, reference, hypothesis in triples
     ]
     return "\n".join(blocks)
+
+
+def why_stopped(trainer: pl.Trainer) -> dict[str, Any]:
+    """Why and at which step and epoch a fit ended: early_stopping (with the callback's
+    message), max_steps, max_time or max_epochs."""
+    early = trainer.early_stopping_callback
+    detail = None
+    if early is not None and early.stopping_reason != EarlyStoppingReason.NOT_STOPPED:
+        reason, detail = "early_stopping", early.stopping_reason_message
+    elif 0 < trainer.max_steps <= trainer.global_step:
+        reason = "max_steps"
+    elif _time_ran_out(trainer):
+        reason = "max_time"
+    else:
+        reason = "max_epochs"
+    return {
+        "reason": reason,
+        "detail": detail,
+        "step": trainer.global_step,
+        "epoch": trainer.current_epoch,
+    }
 
 
 def summary_line(results: dict[str, Any]) -> str:
@@ -182,6 +229,13 @@ def summary_line(results: dict[str, Any]) -> str:
         )
     parts.append(f"{results['train_seconds']} s training")
     return ", ".join(parts)
+
+
+def _time_ran_out(trainer: pl.Trainer) -> bool:
+    """Whether the `trainer.max_time` budget is spent."""
+    timers = [callback for callback in trainer.callbacks if isinstance(callback, Timer)]
+    remaining = [timer.time_remaining() for timer in timers]
+    return any(seconds is not None and seconds <= 0 for seconds in remaining)
 
 
 def _metric(trainer: pl.Trainer, name: str) -> float | None:

@@ -46,7 +46,10 @@ RESUME_SAFE_KEYS = (
     "trainer.log_every_n_steps",
     "logger",
     "callbacks.last",
+    "callbacks.keep_last",
+    "callbacks.early_stopping",
     "num_samples",
+    "num_val_samples",
     "data.num_workers",
 )
 

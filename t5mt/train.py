@@ -30,8 +30,10 @@ warnings.filterwarnings("ignore", message="Experiment logs directory .* exists a
 
 
 def instantiate_all(group: DictConfig | None) -> list:
-    """Instantiate every entry of a name → config mapping (loggers, callbacks)."""
-    return [instantiate(entry) for entry in (group or {}).values()]
+    """Instantiate every entry of a name → config mapping (loggers, callbacks), leaving out
+    the entries whose factory returns None (a callback that is switched off)."""
+    built = (instantiate(entry) for entry in (group or {}).values())
+    return [item for item in built if item is not None]
 
 
 def train(cfg: DictConfig, run: RunFolder) -> float | None:
@@ -45,7 +47,8 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
     overrides = list(HydraConfig.get().overrides.task)
     source = init_source(cfg.init_from)  # fine-tuning: the weights and tokenizer to start from
     init = source.record() if source else None
-    with RunRecorder(run, attempt, config, overrides, cfg.num_samples, init) as recorder:
+    samples = (cfg.num_samples, cfg.num_val_samples)
+    with RunRecorder(run, attempt, config, overrides, *samples, init) as recorder:
         pl.seed_everything(attempt.seed, workers=True)
         datamodule = instantiate(cfg.data, seed=attempt.seed)
         if attempt.tokenizer:

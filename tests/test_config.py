@@ -2,10 +2,12 @@
 
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra.errors import ConfigCompositionException
+from hydra.errors import ConfigCompositionException, InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
+from t5mt.errors import ConfigError
 from tests.conftest import CONF
 
 GROUPS = [
@@ -85,3 +87,39 @@ def test_learning_rate_override_reaches_the_optimizer() -> None:
 def test_unknown_keys_and_options_are_rejected(override: str) -> None:
     with pytest.raises(ConfigCompositionException):
         compose_config(override)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_early_stopping_and_keep_last_are_off_unless_set(experiment: str) -> None:
+    cfg = compose_config(f"experiment={experiment}")
+    assert instantiate(cfg.callbacks.early_stopping) is None
+    assert instantiate(cfg.callbacks.keep_last, dirpath="kept") is None
+    cfg = compose_config(
+        f"experiment={experiment}",
+        "callbacks.early_stopping.patience=2",
+        "callbacks.early_stopping.monitor=val/loss",
+        "callbacks.early_stopping.min_delta=0.01",
+        "callbacks.keep_last.n=5",
+    )
+    stopping = instantiate(cfg.callbacks.early_stopping)
+    assert isinstance(stopping, EarlyStopping)
+    assert (stopping.monitor, stopping.mode, stopping.patience) == ("val/loss", "min", 2)
+    kept = instantiate(cfg.callbacks.keep_last, dirpath="kept")
+    assert isinstance(kept, ModelCheckpoint)
+    assert (kept.save_top_k, kept.monitor, kept.save_weights_only) == (5, "step", True)
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("callbacks.early_stopping.patience=0", "patience must be at least 1"),
+        ("callbacks.early_stopping.monitor=val/ter", "monitor=val/ter is not one of"),
+        ("callbacks.early_stopping.min_delta=-1", "min_delta must be >= 0"),
+    ],
+)
+def test_bad_early_stopping_settings_are_named(override: str, message: str) -> None:
+    cfg = compose_config("callbacks.early_stopping.patience=1", override)
+    with pytest.raises(InstantiationException) as raised:
+        instantiate(cfg.callbacks.early_stopping)
+    assert isinstance(raised.value.__cause__, ConfigError)
+    assert message in str(raised.value.__cause__)

@@ -64,3 +64,7 @@ def test_wandb_logs_offline_without_credentials(tmp_path: Path, monkeypatch) -> 
     record = (offline / f"run-{status['wandb_id']}.wandb").read_bytes()
     for logged in (b"train_size", b"label_smoothing", b"train/loss", b"val/bleu", b"test/bleu"):
         assert logged in record, logged
+    # the validation samples, as a W&B table of source / reference / hypothesis
+    (table,) = (offline / "files/media/table/val").glob("samples_*.table.json")
+    logged = json.loads(table.read_text())
+    assert logged["columns"] == ["source", "reference", "hypothesis"] and len(logged["data"]) == 5

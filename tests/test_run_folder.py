@@ -140,3 +140,23 @@ def test_latest_is_the_most_recently_started_run(tmp_path: Path) -> None:
     assert latest_run(tmp_path).root == tmp_path / "a"
     with pytest.raises(RunFolderError, match="there are no runs under"):
         latest_run(tmp_path / "a" / ".hydra")
+
+
+def test_ckpt_names_resolve_to_checkpoint_files(tmp_path: Path) -> None:
+    run = RunFolder(tmp_path)
+    run.kept_dir.mkdir(parents=True)
+    (run.checkpoints_dir / "best.ckpt").touch()
+    assert run.checkpoint_files("best") == [run.checkpoints_dir / "best.ckpt"]
+    with pytest.raises(RunFolderError, match="no kept checkpoints to average"):
+        run.checkpoint_files("average")
+    for step in (900, 1000, 1100):
+        (run.kept_dir / f"step-{step:07d}.ckpt").touch()
+    assert [p.name for p in run.checkpoint_files("average:2")] == [
+        "step-0001000.ckpt",
+        "step-0001100.ckpt",
+    ]
+    assert len(run.checkpoint_files("average")) == 3
+    with pytest.raises(RunFolderError, match="averaging the last 4 checkpoints"):
+        run.checkpoint_files("average:4")
+    with pytest.raises(RunFolderError, match="must be a positive whole number"):
+        run.checkpoint_files("average:0")

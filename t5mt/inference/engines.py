@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
 
+from t5mt.averaging import load_weights
 from t5mt.errors import ConfigError, RunFolderError
 from t5mt.inference.translator import Decoding
 from t5mt.network import t5_from_saved_config
@@ -25,14 +26,15 @@ class PyTorchEngine:
     def from_checkpoint(
         cls, run: RunFolder, ckpt: str = "best", device: str = "cpu"
     ) -> "PyTorchEngine":
-        """The run's saved architecture with the weights of checkpoint `ckpt`, loaded strictly:
-        a checkpoint whose weights do not fit the architecture raises RunFolderError."""
+        """The run's saved architecture with the weights of checkpoint `ckpt` (`best`, `last`,
+        a file, or `average[:N]` of the kept ones), loaded strictly: a checkpoint whose weights
+        do not fit the architecture raises RunFolderError."""
         network = t5_from_saved_config(run.model_config)
-        path = run.checkpoint(ckpt)
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        paths = run.checkpoint_files(ckpt)
+        path = paths[0] if len(paths) == 1 else f"ckpt={ckpt} ({len(paths)} kept checkpoints)"
         weights = {
             key.removeprefix("network."): value
-            for key, value in state["state_dict"].items()
+            for key, value in load_weights(paths).items()
             if key.startswith("network.")
         }
         expected = network.state_dict().keys()

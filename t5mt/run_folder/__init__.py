@@ -11,8 +11,11 @@
   model_config.json                    the T5 architecture (rebuilds the network offline)
   tokenizer/                           the tokenizer the model was trained with
   checkpoints/best.ckpt, last.ckpt     best by validation BLEU, and the latest
+  checkpoints/kept/step-<N>.ckpt       weights of the last validations (callbacks.keep_last.n)
+  checkpoints/average.ckpt             their average (python -m t5mt.average)
   results.json                         validation and test scores with sacreBLEU signatures
   samples.txt                          source / reference / hypothesis of test sentences
+  samples/val-step-<N>.txt             the same for a few validation sentences, per validation
 
 Everything that reads or writes a run folder goes through this package: its layout
 (`RunFolder`), finding runs (`lookup`), whether one is alive (`liveness`), its config and
@@ -35,7 +38,7 @@ from t5mt.run_folder.files import (
     write_text_atomic,
 )
 from t5mt.run_folder.fingerprint import corpus_fingerprint
-from t5mt.run_folder.layout import RunFolder
+from t5mt.run_folder.layout import AVERAGE, RunFolder
 from t5mt.run_folder.liveness import Heartbeat, RunState, now, parse_time, run_state, this_process
 from t5mt.run_folder.lookup import (
     DEFAULT_ROOT,
@@ -49,6 +52,7 @@ from t5mt.run_folder.lookup import (
 )
 
 __all__ = [
+    "AVERAGE",
     "DEFAULT_ROOT",
     "Heartbeat",
     "RunFolder",

@@ -8,6 +8,9 @@ from t5mt.errors import RunFolderError
 from t5mt.run_folder.config import read_overrides
 from t5mt.run_folder.files import read_json, write_json_atomic
 
+# ckpt=average averages every kept checkpoint, ckpt=average:N the last N
+AVERAGE = "average"
+
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -95,6 +98,20 @@ class RunFolder:
     def samples(self) -> Path:
         return self.root / "samples.txt"
 
+    def val_samples(self, step: int) -> Path:
+        """The validation samples written at training step `step`."""
+        return self.root / "samples" / f"val-step-{step:07d}.txt"
+
+    @property
+    def kept_dir(self) -> Path:
+        """The last N validations' checkpoints (`callbacks.keep_last.n`), named by step."""
+        return self.checkpoints_dir / "kept"
+
+    @property
+    def average_checkpoint(self) -> Path:
+        """Where `python -m t5mt.average` writes the average of the kept checkpoints."""
+        return self.checkpoints_dir / "average.ckpt"
+
     def checkpoint(self, name: str = "best") -> Path:
         """`best`, `last`, or a path to a .ckpt file; the error lists what the run has."""
         path = self.checkpoints_dir / f"{name}.ckpt" if name in ("best", "last") else Path(name)
@@ -104,6 +121,31 @@ class RunFolder:
                 f"no checkpoint '{path}' (checkpoints in {self.root}: {present or 'none'})"
             )
         return path
+
+    def kept_checkpoints(self) -> list[Path]:
+        """The kept checkpoints, oldest first (their names hold the zero-padded step)."""
+        return sorted(self.kept_dir.glob("step-*.ckpt"))
+
+    def checkpoint_files(self, ckpt: str = "best") -> list[Path]:
+        """The files whose weights `ckpt` means: one for `best`, `last` or a path; the last N
+        kept checkpoints for `average:N`, all of them for `average`. The one place that
+        resolves a command's `ckpt=`."""
+        if ckpt != AVERAGE and not ckpt.startswith(f"{AVERAGE}:"):
+            return [self.checkpoint(ckpt)]
+        kept = self.kept_checkpoints()
+        count = _average_count(ckpt) or len(kept)
+        if not kept:
+            raise RunFolderError(
+                f"no kept checkpoints to average in {self.kept_dir} (train with "
+                "callbacks.keep_last.n=5 to keep those of the last 5 validations)"
+            )
+        if len(kept) < count:
+            raise RunFolderError(
+                f"averaging the last {count} checkpoints needs as many kept ones, but "
+                f"{self.kept_dir} has {len(kept)} (train with callbacks.keep_last.n={count} "
+                "to keep them)"
+            )
+        return kept[-count:]
 
     def last_checkpoint(self) -> Path | None:
         """checkpoints/last.ckpt, the one a resumed run continues from, if the run has one."""
@@ -129,3 +171,13 @@ class RunFolder:
     def update_status(self, **fields: Any) -> None:
         """Merge `fields` into run.json atomically."""
         write_json_atomic(self.status_file, {**self.read_status(), **fields})
+
+
+def _average_count(ckpt: str) -> int | None:
+    """N of `average:N` (None for plain `average`); RunFolderError unless N is a positive int."""
+    _, _, number = ckpt.partition(":")
+    if not number:
+        return None
+    if not number.isdigit() or int(number) < 1:
+        raise RunFolderError(f"ckpt={ckpt}: N of average:N must be a positive whole number")
+    return int(number)

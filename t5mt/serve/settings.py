@@ -105,7 +105,7 @@ def settings_from_config(cfg: DictConfig) -> ServeSettings:
     if cfg.engine not in ENGINES:
         raise ConfigError(f"engine={cfg.engine} is not an engine (choose one of {ENGINES})")
     if cfg.engine == "pytorch":
-        run.checkpoint(cfg.ckpt)
+        run.checkpoint_files(str(cfg.ckpt))
     limits = Limits(**cfg.limits)
     if limits.max_queued_sentences < limits.max_sentences:
         raise ConfigError(
