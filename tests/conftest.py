@@ -93,3 +93,16 @@ def tiny_translator(tmp_path_factory) -> Translator:
         tokenizer, d_model=32, d_ff=64, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1
     )
     return Translator(PyTorchEngine(network.eval()), tokenizer, max_new_tokens=8)
+
+
+@pytest.fixture(scope="session")
+def seed_sweep(tmp_path_factory) -> Path:
+    """A real sweep of three seeds of one debug config (`-m seed=0,1,2`): one group of
+    replicates, shared by the group, significance and report tests."""
+    cwd = tmp_path_factory.mktemp("seed_sweep")
+    result = run_module(
+        "t5mt.train", "-m", "trainer=debug", *SMALL_DATA, "seed=0,1,2", "hydra.sweep.dir=sweep",
+        cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cwd / "sweep"
