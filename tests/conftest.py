@@ -26,6 +26,18 @@ MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
 needs_multi30k = pytest.mark.skipif(
     not MULTI30K.is_dir(), reason=f"the Multi30k files are not at {MULTI30K}"
 )
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a browser on a closed network: no background traffic, no first-run work.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pairs_to_corpus(pairs: list[tuple[str, str]]) -> DatasetDict:

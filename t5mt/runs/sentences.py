@@ -1,11 +1,14 @@
 """A system's scored test sentences — a run's test.hyp or evaluate's eval/<name>.hyp, with the
-sources and references beside them — and whether two of them can be compared pair by pair."""
+sources and references beside them —, whether two of them can be compared pair by pair, and
+where two differ sentence by sentence."""
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from t5mt.data.files import read_lines
 from t5mt.errors import RunFolderError, T5mtError
+from t5mt.metrics import translation_metrics
 from t5mt.run_folder import RunFolder, read_json, reference_paths, sources_path
 
 
@@ -100,3 +103,72 @@ def _difference(a: ScoredSentences, b: ScoredSentences) -> str:
         if ref_a != ref_b
     )
     return f"line {line}: {ref_a!r} in {a.label}, {ref_b!r} in {b.label}"
+
+
+# Source lengths in words: the upper end of each bucket (the last takes the rest).
+BUCKETS = (5, 10, 15, 20)
+
+
+def length_bucket(source: str) -> str:
+    """The source-length bucket of a sentence: `1-5`, `6-10`, …, `21+` words."""
+    words = len(source.split())
+    low = 1
+    for high in BUCKETS:
+        if words <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return f"{low}+"
+
+
+def sentence_view(a: ScoredSentences, b: ScoredSentences, shown: int = 200) -> dict[str, Any]:
+    """Where two systems differ on the same test set: per source-length bucket the sentences,
+    how many translations differ and each system's BLEU; and the differing sentences with their
+    sentence chrF, largest change first (at most `shown`)."""
+    check_comparable(a, b)
+    metrics = translation_metrics(a.target_lang)
+    bleu, chrf = metrics["bleu"], metrics["chrf"]
+    sources = a.sources or [""] * len(a.hypotheses)
+    rows = []
+    for i, (source, hyp_a, hyp_b) in enumerate(
+        zip(sources, a.hypotheses, b.hypotheses, strict=True)
+    ):
+        references = [stream[i] for stream in a.references]
+        rows.append(
+            {
+                "line": i + 1,
+                "bucket": length_bucket(source),
+                "source": source,
+                "reference": references[0],
+                "a": hyp_a,
+                "b": hyp_b,
+                "chrf_a": chrf.sentence_score(hyp_a, references).score,
+                "chrf_b": chrf.sentence_score(hyp_b, references).score,
+            }
+        )
+    buckets = []
+    for name in dict.fromkeys(sorted((row["bucket"] for row in rows), key=_bucket_order)):
+        lines = [row["line"] - 1 for row in rows if row["bucket"] == name]
+        streams = [[stream[i] for i in lines] for stream in a.references]
+        buckets.append(
+            {
+                "bucket": name,
+                "sentences": len(lines),
+                "differ": sum(a.hypotheses[i] != b.hypotheses[i] for i in lines),
+                "bleu_a": bleu.corpus_score([a.hypotheses[i] for i in lines], streams).score,
+                "bleu_b": bleu.corpus_score([b.hypotheses[i] for i in lines], streams).score,
+            }
+        )
+    differing = [row for row in rows if row["a"] != row["b"]]
+    differing.sort(key=lambda row: -abs(row["chrf_b"] - row["chrf_a"]))
+    return {
+        "a": a.label,
+        "b": b.label,
+        "sentences": len(rows),
+        "differ": len(differing),
+        "buckets": buckets,
+        "rows": differing[:shown],
+    }
+
+
+def _bucket_order(name: str) -> int:
+    return int(name.split("-")[0].rstrip("+"))
