@@ -4,6 +4,7 @@ score against each swept key, the groups with error bars, and two runs sentence 
 
 import argparse
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -60,6 +61,7 @@ def collect_runs(targets: list[str], root: Path) -> list[RunFolder]:
 def report_data(summaries: list[RunSummary], pair: tuple[RunFolder, RunFolder] | None) -> dict:
     """Everything the page shows, as JSON-ready data."""
     names = _short_names(summaries)
+    name_of = {id(summary): name for summary, name in zip(summaries, names, strict=True)}
     groups = group_runs(summaries)
     group_of = {id(run): index for index, group in enumerate(groups) for run in group.runs}
     swept = {key: values for key, values in swept_parameters(summaries).items() if key != "seed"}
@@ -92,9 +94,9 @@ def report_data(summaries: list[RunSummary], pair: tuple[RunFolder, RunFolder] |
         "groups": [
             {
                 "label": group.label,
-                "runs": [names[summaries.index(run)] for run in group.runs],
-                "val": _spread(group.spread("val")),
-                "test": _spread(group.spread("test")),
+                "runs": [name_of[id(run)] for run in group.runs],
+                "val": _as_dict(group.spread("val")),
+                "test": _as_dict(group.spread("test")),
             }
             for group in groups
         ],
@@ -113,16 +115,8 @@ def _pair(
     return view
 
 
-def _spread(spread: Spread | None) -> dict[str, Any] | None:
-    if spread is None:
-        return None
-    return {
-        "n": spread.n,
-        "mean": spread.mean,
-        "std": spread.std,
-        "low": spread.low,
-        "high": spread.high,
-    }
+def _as_dict(spread: Spread | None) -> dict[str, Any] | None:
+    return None if spread is None else asdict(spread)
 
 
 def _short_names(summaries: list[RunSummary]) -> list[str]:
