@@ -85,3 +85,10 @@ def test_learning_rate_override_reaches_the_optimizer() -> None:
 def test_unknown_keys_and_options_are_rejected(override: str) -> None:
     with pytest.raises(ConfigCompositionException):
         compose_config(override)
+
+
+def test_sweep_of_seeds_takes_its_count_from_sweep_n() -> None:
+    cfg = compose_config("sweep=seeds", "sweep.n=4")
+    assert cfg.hydra.sweeper.params.seed == "range(0,4)"  # what the basic sweeper expands
+    assert compose_config("sweep=seeds").hydra.sweeper.params.seed == "range(0,3)"
+    assert cfg.seed == 0 and cfg.optim.lr == 0.002  # the job's own keys are untouched

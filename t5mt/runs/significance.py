@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from sacrebleu.metrics.base import Metric
 from sacrebleu.significance import PairedTest, Result
 
 from t5mt.errors import T5mtError
@@ -125,7 +126,12 @@ def paired_tests(
 
 
 def _difference_interval(
-    metric, a: list[str], b: list[str], references: list[list[str]], resamples: int, seed: int
+    metric: Metric,
+    a: list[str],
+    b: list[str],
+    references: list[list[str]],
+    resamples: int,
+    seed: int,
 ) -> tuple[float, float]:
     """The 95% interval of B − A over the resamples that sacreBLEU's paired bootstrap draws
     (the same generator, seed and draw), with its own sufficient statistics and its own rule
