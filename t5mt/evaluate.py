@@ -1,8 +1,9 @@
 """Evaluate: `python -m t5mt.evaluate run=<run folder>` scores a run with sacreBLEU.
 
-Writes <run>/eval/<name>.json (BLEU, chrF, TER with signatures, decoding settings, speed) and
-<run>/eval/<name>.hyp (one hypothesis per line, aligned with the source); `eval_dir=` puts them
-elsewhere.
+Writes <run>/eval/<name>.json (BLEU, chrF, TER with signatures, decoding settings, speed),
+<run>/eval/<name>.hyp (one hypothesis per line, aligned with the source) and beside it the
+sources (<name>.src) and references (<name>.ref, <name>.ref2, …) it was scored against, for
+`runs compare`; `eval_dir=` puts them elsewhere.
 """
 
 import logging
@@ -18,7 +19,7 @@ from t5mt.data.files import read_aligned
 from t5mt.errors import T5mtError
 from t5mt.inference import decoding_settings, load_translator
 from t5mt.metrics import corpus_scores
-from t5mt.run_folder import RunFolder, write_json_atomic, write_text_atomic
+from t5mt.run_folder import RunFolder, write_json_atomic, write_scored
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def evaluate(cfg: DictConfig) -> dict:
         "sentences_per_second": round(len(sources) / seconds, 1) if seconds else None,
     }
     eval_dir = Path(cfg.eval_dir) if cfg.eval_dir else run.root / "eval"
-    write_text_atomic(eval_dir / f"{name}.hyp", "".join(h + "\n" for h in hypotheses))
+    write_scored(eval_dir / f"{name}.hyp", sources, references, hypotheses)
     write_json_atomic(eval_dir / f"{name}.json", report)
     log.info(
         "BLEU %.2f  chrF %.2f  TER %.2f  -> %s",

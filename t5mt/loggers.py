@@ -8,7 +8,13 @@ from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
+from pytorch_lightning.loggers import (
+    CSVLogger,
+    Logger,
+    MLFlowLogger,
+    TensorBoardLogger,
+    WandbLogger,
+)
 from pytorch_lightning.loggers.logger import rank_zero_experiment
 
 from t5mt.run_folder import RunFolder, write_text_atomic
@@ -91,4 +97,31 @@ def markdown_table(columns: list[str], rows: list[tuple[str, ...]]) -> str:
     lines = [columns, ["---"] * len(columns), *rows]
     return "\n".join(
         "| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines
+    )
+
+
+def mlflow_logger(
+    save_dir: str,
+    experiment_name: str,
+    run_name: str | None,
+    tracking_uri: str | None,
+    run_dir: str,
+) -> MLFlowLogger:
+    """MLflow: a tracking server when `tracking_uri` is set, otherwise the local file store
+    `save_dir` (`mlflow ui --backend-store-uri <save_dir>`).
+
+    A resumed run continues its MLflow run (the id is kept in the run folder's run.json); the
+    jobs of a sweep carry the sweep as a tag.
+    """
+    if not tracking_uri:
+        # MLflow 3 refuses the file store unless asked; it is what works with no server at all
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    group = sweep_group()
+    return MLFlowLogger(
+        experiment_name=experiment_name,
+        run_name=run_name or None,
+        tracking_uri=tracking_uri or None,
+        save_dir=save_dir,
+        tags={"sweep": group} if group else None,
+        run_id=RunFolder(Path(run_dir)).read_status().get("mlflow_id"),
     )

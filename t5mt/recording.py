@@ -3,7 +3,8 @@
 `RunRecorder` is a context manager around the whole attempt (status `running` with host, pid
 and heartbeat on entry; `completed` with results.json, or `failed` with the error, on exit) and
 a Lightning callback for what becomes known during training (the architecture, the
-reproducibility record, the W&B run id, the validation and test scores, samples.txt).
+reproducibility record, the W&B and MLflow run ids, the validation and test scores, samples.txt, and
+the test sentences with their hypotheses).
 """
 
 import logging
@@ -13,7 +14,7 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import Timer
 from pytorch_lightning.callbacks.early_stopping import EarlyStoppingReason
-from pytorch_lightning.loggers import WandbLogger
+from pytorch_lightning.loggers import MLFlowLogger, WandbLogger
 
 from t5mt.data.datamodule import SPLITS
 from t5mt.distributed import is_global_zero
@@ -27,6 +28,7 @@ from t5mt.run_folder import (
     now,
     this_process,
     write_json_atomic,
+    write_scored,
     write_text_atomic,
 )
 
@@ -117,15 +119,18 @@ class RunRecorder(pl.Callback):
         for logger in self._loggers:
             if isinstance(logger, WandbLogger):
                 self.run.update_status(wandb_id=logger.experiment.id)  # starts the W&B run
+            if isinstance(logger, MLFlowLogger):
+                self.run.update_status(mlflow_id=logger.run_id)  # a resumed run continues it
             logger.log_hyperparams(self.config)
 
     def _write_reproducibility_record(self, datamodule: pl.LightningDataModule) -> None:
         """reproducibility.json, and git.diff when the code has uncommitted changes."""
         splits = {split: datamodule.pairs(split) for split in SPLITS}
+        languages = (datamodule.source_lang, datamodule.target_lang)
         data = {
-            "fingerprint": corpus_fingerprint(
-                splits, datamodule.source_lang, datamodule.target_lang
-            ),
+            "fingerprint": corpus_fingerprint(splits, *languages),
+            # what a paired test between two runs needs to be equal (`runs compare`)
+            "test_fingerprint": corpus_fingerprint(splits, *languages, only=("test",)),
             "pairs": {split: len(pairs) for split, pairs in splits.items()},
         }
         git = git_state()
@@ -168,6 +173,13 @@ class RunRecorder(pl.Callback):
             **{key: value for key, value in decoded.items() if key != "hypotheses"},
         }
         if self.keeps_records and decoded:
+            hypotheses = decoded["hypotheses"]
+            pairs = trainer.datamodule.pairs("test")[: len(hypotheses)]
+            source, target = trainer.datamodule.source_lang, trainer.datamodule.target_lang
+            sources = [pair[source] for pair in pairs]
+            references = [pair[target] for pair in pairs]
+            # in full, for paired significance tests between runs (`runs compare`)
+            write_scored(self.run.test_hypotheses, sources, [references], hypotheses)
             triples = samples(trainer.datamodule, "test", decoded, self.num_samples)
             write_text_atomic(self.run.samples, format_samples(triples))
 

@@ -27,6 +27,18 @@ MULTI30K = REPO.parent / "shared" / "data" / "multi30k"
 needs_multi30k = pytest.mark.skipif(
     not MULTI30K.is_dir(), reason=f"the Multi30k files are not at {MULTI30K}"
 )
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags for a browser on a closed network: no background traffic, no first-run work.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pairs_to_corpus(pairs: list[tuple[str, str]]) -> DatasetDict:
@@ -104,3 +116,16 @@ def talkative(tiny_translator: Translator) -> Translator:
     with torch.no_grad():
         network.shared.weight[:2] = 0
     return Translator(PyTorchEngine(network), tiny_translator.tokenizer, max_new_tokens=8)
+
+
+@pytest.fixture(scope="session")
+def seed_sweep(tmp_path_factory) -> Path:
+    """A real sweep of three seeds of one debug config (`-m seed=0,1,2`): one group of
+    replicates, shared by the group, significance and report tests."""
+    cwd = tmp_path_factory.mktemp("seed_sweep")
+    result = run_module(
+        "t5mt.train", "-m", "trainer=debug", *SMALL_DATA, "seed=0,1,2", "hydra.sweep.dir=sweep",
+        cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return cwd / "sweep"

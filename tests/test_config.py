@@ -123,3 +123,10 @@ def test_bad_early_stopping_settings_are_named(override: str, message: str) -> N
         instantiate(cfg.callbacks.early_stopping)
     assert isinstance(raised.value.__cause__, ConfigError)
     assert message in str(raised.value.__cause__)
+
+
+def test_sweep_of_seeds_takes_its_count_from_sweep_n() -> None:
+    cfg = compose_config("sweep=seeds", "sweep.n=4")
+    assert cfg.hydra.sweeper.params.seed == "range(0,4)"  # what the basic sweeper expands
+    assert compose_config("sweep=seeds").hydra.sweeper.params.seed == "range(0,3)"
+    assert cfg.seed == 0 and cfg.optim.lr == 0.002  # the job's own keys are untouched

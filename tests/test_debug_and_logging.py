@@ -1,6 +1,7 @@
 """Debug modes and loggers, through the real entrypoint: what each leaves in the run folder."""
 
 import csv
+import importlib.util
 import json
 from pathlib import Path
 
@@ -68,3 +69,25 @@ def test_wandb_logs_offline_without_credentials(tmp_path: Path, monkeypatch) -> 
     (table,) = (offline / "files/media/table/val").glob("samples_*.table.json")
     logged = json.loads(table.read_text())
     assert logged["columns"] == ["source", "reference", "hypothesis"] and len(logged["data"]) == 5
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="mlflow is not installed")
+def test_mlflow_logs_to_a_local_file_store(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    run = train(tmp_path, "trainer=debug", "logger=mlflow")
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient(tracking_uri=(tmp_path / "mlruns").as_uri())
+    status = json.loads((run / "run.json").read_text())
+    logged = client.get_run(status["mlflow_id"])
+    assert logged.info.status == "FINISHED"
+    assert "logger=mlflow" in logged.info.run_name  # named after the overrides
+    metrics = logged.data.metrics
+    assert {"train/loss", "val/bleu", "test/bleu"} <= set(metrics)
+    results = json.loads((run / "results.json").read_text())
+    assert metrics["test/bleu"] == pytest.approx(results["test"]["bleu"])
+    assert logged.data.params["optim/lr"] == "0.002"  # the resolved config, flattened
+    history = client.get_metric_history(logged.info.run_id, "train/loss")
+    assert [point.value for point in history] == pytest.approx(train_steps(run))

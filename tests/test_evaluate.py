@@ -10,6 +10,7 @@ import pytest
 
 from t5mt.evaluate import split_of_run
 from t5mt.run_folder import RunFolder
+from t5mt.runs.significance import paired_tests
 from tests.conftest import run_module
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,40 @@ def test_files_with_two_references(evaluated_run: Path, tmp_path: Path) -> None:
     assert report["bleu_signature"].startswith("nrefs:2")
     cli = sacrebleu_cli(evaluated_run / "eval/two_refs.hyp", first, second)
     assert report["bleu"] == pytest.approx(cli["bleu"], abs=1e-4)
+    # what it was scored against lies beside it, for `runs compare`
+    assert (evaluated_run / "eval/two_refs.src").read_text() == source.read_text()
+    assert (evaluated_run / "eval/two_refs.ref").read_text() == first.read_text()
+    assert (evaluated_run / "eval/two_refs.ref2").read_text() == second.read_text()
+
+
+def test_runs_compare_tests_two_evaluate_outputs_pair_by_pair(
+    evaluated_run: Path, tmp_path: Path
+) -> None:
+    eval_dir = evaluated_run / "eval"
+    for suffix in ("json", "src", "ref"):
+        shutil.copy(eval_dir / f"test.{suffix}", eval_dir / f"oracle.{suffix}")
+    shutil.copy(eval_dir / "test.ref", eval_dir / "oracle.hyp")  # B translates perfectly
+    result = run_module(
+        "t5mt.runs", "compare", str(eval_dir / "test.hyp"), str(eval_dir / "oracle.hyp"),
+        "--trials", "1000", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    hypotheses = [
+        (eval_dir / f"{name}.hyp").read_text().splitlines() for name in ("test", "oracle")
+    ]
+    references = [(eval_dir / "test.ref").read_text().splitlines()]
+    bleu, _ = paired_tests(*hypotheses, references, trials=1000)
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ BLEU "))
+    assert f"{bleu.delta:+.2f}" in row and f"{bleu.p_bootstrap:.4f}" in row
+    assert "BLEU: B is better than A" in result.stdout
+
+    (eval_dir / "oracle.ref").write_text("Ein Satz.\n" * len(references[0]))
+    refused = run_module(
+        "t5mt.runs", "compare", str(eval_dir / "test.hyp"), str(eval_dir / "oracle.hyp"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "scored against different references" in refused.stderr
 
 
 def test_reference_with_wrong_line_count_is_an_error(evaluated_run: Path, tmp_path: Path) -> None:

@@ -11,22 +11,9 @@ import httpx
 import pytest
 
 from t5mt.serve.process import ServerProcess
-from tests.conftest import run_module
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, run_module
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags for a browser on a closed network: no background traffic, no first-run work.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,13 @@
   results.json                         validation and test scores with sacreBLEU signatures
   samples.txt                          source / reference / hypothesis of test sentences
   samples/val-step-<N>.txt             the same for a few validation sentences, per validation
+  test.src, test.ref, test.hyp         every scored test sentence, its reference and the
+                                       model's translation, one per line (paired tests)
 
 Everything that reads or writes a run folder goes through this package: its layout
-(`RunFolder`), finding runs (`lookup`), whether one is alive (`liveness`), its config and
-overrides (`config`), the corpus fingerprint, and atomic writes (`files`).
+(`RunFolder`), scored sentences (`scored`), finding runs (`lookup`), whether one is alive
+(`liveness`), its config and overrides (`config`), the corpus fingerprint, and atomic writes
+(`files`).
 """
 
 from t5mt.run_folder.config import (
@@ -35,6 +38,7 @@ from t5mt.run_folder.files import (
     read_json,
     staged_folder,
     write_json_atomic,
+    write_lines_atomic,
     write_text_atomic,
 )
 from t5mt.run_folder.fingerprint import corpus_fingerprint
@@ -50,6 +54,7 @@ from t5mt.run_folder.lookup import (
     resolve_run,
     run_name,
 )
+from t5mt.run_folder.scored import reference_paths, sources_path, write_scored
 
 __all__ = [
     "AVERAGE",
@@ -71,13 +76,17 @@ __all__ = [
     "parse_time",
     "read_json",
     "read_overrides",
+    "reference_paths",
     "relocated",
     "resolve_run",
     "run_name",
     "run_state",
+    "sources_path",
     "staged_folder",
     "this_process",
     "without_keys",
     "write_json_atomic",
+    "write_lines_atomic",
+    "write_scored",
     "write_text_atomic",
 ]

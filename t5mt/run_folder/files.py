@@ -37,6 +37,12 @@ def write_text_atomic(path: Path, text: str) -> None:
         file.write(text)
 
 
+def write_lines_atomic(path: Path, lines: list[str]) -> None:
+    """Write one item per line (line breaks inside an item become spaces, so that line i is
+    item i), atomically."""
+    write_text_atomic(path, "".join(" ".join(line.splitlines()) + "\n" for line in lines))
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that readers see the old file or the new one, never a partial one."""
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

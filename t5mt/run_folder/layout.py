@@ -4,6 +4,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
 from t5mt.errors import RunFolderError
 from t5mt.run_folder.config import read_overrides
 from t5mt.run_folder.files import read_json, write_json_atomic
@@ -111,6 +115,21 @@ class RunFolder:
     def average_checkpoint(self) -> Path:
         """Where `python -m t5mt.average` writes the average of the kept checkpoints."""
         return self.checkpoints_dir / "average.ckpt"
+
+    @property
+    def test_hypotheses(self) -> Path:
+        """The model's translation of every scored test sentence, one per line, beside test.src
+        and test.ref (see t5mt.run_folder.scored)."""
+        return self.root / "test.hyp"
+
+    def read_config(self) -> dict[str, Any]:
+        """The config as Hydra saved it, interpolations unresolved (so that each run's own
+        folder, `${paths.run_dir}`, is no difference between runs)."""
+        try:
+            config = OmegaConf.to_container(OmegaConf.load(self.config), resolve=False)
+        except (yaml.YAMLError, OmegaConfBaseException) as error:
+            raise RunFolderError(f"{self.config}: not a readable config ({error})") from None
+        return config if isinstance(config, dict) else {}
 
     def checkpoint(self, name: str = "best") -> Path:
         """`best`, `last`, or a path to a .ckpt file; the error lists what the run has."""
