@@ -17,7 +17,7 @@ def test_gpu_script_dry_run_prints_every_table(tmp_path: Path) -> None:
         env={**os.environ, "OUT": str(tmp_path)},
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1500,  # the throughput and decoding runs, then two small sweeps
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = (tmp_path / "gpu_benchmark.md").read_text()
