@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from t5mt.resources import assigned
 from t5mt.run_folder import RunFolder
 
 PACKAGES = (
@@ -62,7 +63,8 @@ def package_versions() -> dict[str, str | None]:
 
 
 def hardware() -> dict[str, Any]:
-    """The machine: platform, CPU, threads torch uses, and GPUs."""
+    """The machine: platform, CPU, threads torch uses, GPUs, and the CPUs and GPUs the run was
+    given (`assigned`: by Ray for a `launcher=ray` job)."""
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
@@ -70,6 +72,7 @@ def hardware() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "assigned": assigned(),
     }
 
 

@@ -16,6 +16,7 @@ from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
 from t5mt.init_from import init_source
 from t5mt.recording import RunRecorder
+from t5mt.resources import follow_assigned_cpus
 from t5mt.resume import decide_attempt, resume_arguments
 from t5mt.run_folder import RunFolder, new_run_dir
 from t5mt.sweeps import run_job
@@ -95,6 +96,7 @@ def best_checkpoint(trainer: pl.Trainer) -> str | None:
 def main(cfg: DictConfig) -> float | None:
     """Hydra entrypoint: one run, or one job of a `-m` sweep."""
     run = RunFolder(Path(HydraConfig.get().runtime.output_dir))
+    follow_assigned_cpus()
     return run_job(lambda: train(cfg, run), str(run.root))
 
 

@@ -200,6 +200,9 @@ def test_a_run_records_what_it_needs_to_be_reproduced(debug_run: Path) -> None:
     assert (debug_run / "git.diff").exists() == record["git"]["dirty"]
     assert record["packages"]["torch"] and record["packages"]["pytorch-lightning"]
     assert record["hardware"]["cpu_count"] >= 1
+    # outside a Ray sweep a run is given its process's cores
+    assigned = record["hardware"]["assigned"]
+    assert assigned["by"] == "process" and 1 <= assigned["cpus"] <= record["hardware"]["cpu_count"]
     assert record["data"]["pairs"] == {"train": 400, "validation": 40, "test": 40}
     assert record["data"]["fingerprint"].startswith("sha256:")
     assert len(record["data"]["fingerprint"]) == len("sha256:") + 64
