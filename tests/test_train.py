@@ -95,6 +95,8 @@ def test_a_run_stopped_by_max_steps_mid_epoch_validates_its_final_weights(
     with (tmp_path / "run/metrics.csv").open() as handle:
         validated = [int(row["step"]) for row in csv.DictReader(handle) if row["val/bleu"]]
     assert validated == [6, 9]  # the end of epoch 1, and the last step (steps count from 0)
+    stopped = json.loads((tmp_path / "run/results.json").read_text())["stopped"]
+    assert (stopped["reason"], stopped["step"]) == ("max_steps", 10)
 
 
 @pytest.mark.slow
