@@ -1,14 +1,17 @@
-"""What every t5mt entrypoint shares: turning known errors into one clear message."""
+"""What every t5mt entrypoint shares: turning known errors into one clear message, and writing
+its result to a file (atomically) or to standard output."""
 
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 from hydra.errors import InstantiationException
 
 from t5mt.errors import T5mtError
+from t5mt.run_folder import write_text_atomic
 
 log = logging.getLogger("t5mt")
 
@@ -34,3 +37,11 @@ def _report(error: T5mtError) -> NoReturn:
         log.error("%s", error)
     print(f"error: {error}", file=sys.stderr)
     raise SystemExit(2) from None
+
+
+def write_result(text: str, output: str | None) -> None:
+    """Write `text` to the file `output` atomically, or to standard output when none is given."""
+    if output:
+        write_text_atomic(Path(output), text)
+    else:
+        sys.stdout.write(text)

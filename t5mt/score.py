@@ -7,18 +7,16 @@ reranking n-best lists and for finding the words a model finds unlikely.
 """
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-from t5mt.cli import reported_errors
+from t5mt.cli import reported_errors, write_result
 from t5mt.data.files import read_aligned
 from t5mt.inference import load_translator
 from t5mt.inference.scoring import ForcedScore, forced_scores
-from t5mt.run_folder import write_text_atomic
 
 
 def score(cfg: DictConfig) -> list[ForcedScore]:
@@ -27,10 +25,7 @@ def score(cfg: DictConfig) -> list[ForcedScore]:
     translator = load_translator(cfg.run, cfg.ckpt, cfg.device)
     scores = forced_scores(translator, sources, translations, batch_size=cfg.batch_size)
     text = "".join(json.dumps(asdict(s), ensure_ascii=False) + "\n" for s in scores)
-    if cfg.output:
-        write_text_atomic(Path(cfg.output), text)
-    else:
-        sys.stdout.write(text)
+    write_result(text, cfg.output)
     return scores
 
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from t5mt.cli import reported_errors
+from t5mt.cli import reported_errors, write_result
 from t5mt.data.files import read_lines
 from t5mt.inference import decoding_settings, load_translator
-from t5mt.run_folder import write_text_atomic
 
 
 def read_input(cfg: DictConfig) -> list[str]:
@@ -42,10 +41,7 @@ def translate(cfg: DictConfig) -> list[str]:
     else:
         lines = [found[0].text if found else "" for found in nbest]
     text = "".join(line + "\n" for line in lines)
-    if cfg.output:
-        write_text_atomic(Path(cfg.output), text)
-    else:
-        sys.stdout.write(text)
+    write_result(text, cfg.output)
     return lines
 
 
