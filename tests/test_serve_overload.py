@@ -18,8 +18,16 @@ pytestmark = pytest.mark.slow
 
 KEY = "test-key-4f1c2a"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-# 64 sentences (one full batch) of 192 tokens: seconds of work for the untrained model
-LONG = {"texts": [f"The dog {i} sleeps in the garden." for i in range(64)], "max_new_tokens": 192}
+# 64 sentences (one full batch) of 256 tokens: seconds of work for the untrained model on any
+# CPU. Sampled hot, because greedy search may stop at once where the model says </s> first.
+LONG = {
+    "texts": [f"The dog {i} sleeps in the garden." for i in range(64)],
+    "max_new_tokens": 256,
+    "num_beams": 2,
+    "do_sample": True,
+    "temperature": 2.0,
+    "seed": 0,
+}
 
 
 def samples(server: ServerProcess, name: str, **labels: str) -> list[float]:

@@ -15,6 +15,36 @@ from t5mt.inference.translator import Decoding
 from t5mt.network import t5_from_saved_config
 from t5mt.run_folder import RunFolder
 
+# Decoding fields passed under their own name to both engines
+SAME_NAME = ("length_penalty", "no_repeat_ngram_size", "repetition_penalty")
+# Decoding field: (transformers' `generate` keyword, CTranslate2's `translate_batch` keyword);
+# None where the engine has no such keyword
+RENAMED = {
+    "num_beams": ("num_beams", "beam_size"),
+    "nbest": ("num_return_sequences", "num_hypotheses"),
+    "max_new_tokens": ("max_new_tokens", "max_decoding_length"),
+    "do_sample": ("do_sample", None),
+}
+# with do_sample only; CTranslate2's top-k 0 is the whole vocabulary, 1 (its default) greedy
+SAMPLING = {
+    "top_k": ("top_k", "sampling_topk"),
+    "top_p": ("top_p", "sampling_topp"),
+    "temperature": ("temperature", "sampling_temperature"),
+}
+TRANSFORMERS, CTRANSLATE2 = 0, 1
+
+
+def _keywords(decoding: Decoding, engine: int) -> dict[str, Any]:
+    """`decoding` as the keyword arguments of `engine` (a column of RENAMED)."""
+    table = {name: (name, name) for name in SAME_NAME} | RENAMED
+    if decoding.do_sample:
+        table |= SAMPLING
+    return {
+        names[engine]: getattr(decoding, name)
+        for name, names in table.items()
+        if names[engine] is not None
+    }
+
 
 class PyTorchEngine:
     """A transformers T5 network generating with `generate`."""
@@ -61,22 +91,10 @@ class PyTorchEngine:
         inputs = tokenizer.pad({"input_ids": batch}, return_tensors="pt")
         if decoding.seed is not None:
             torch.manual_seed(decoding.seed)
-        sampling = (
-            {"top_k": decoding.top_k, "top_p": decoding.top_p, "temperature": decoding.temperature}
-            if decoding.do_sample
-            else {}
-        )
         scored = decoding.nbest > 1
         output = self.network.generate(
             **inputs.to(self.network.device),
-            num_beams=decoding.num_beams,
-            num_return_sequences=decoding.nbest,
-            length_penalty=decoding.length_penalty,
-            max_new_tokens=decoding.max_new_tokens,
-            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
-            repetition_penalty=decoding.repetition_penalty,
-            do_sample=decoding.do_sample,
-            **sampling,
+            **_keywords(decoding, TRANSFORMERS),
             output_scores=scored,
             return_dict_in_generate=True,
         )
@@ -139,26 +157,10 @@ class Ct2Engine:
         """Per encoded source, `decoding.nbest` (target ids, score) pairs; the scores only for
         an n-best list."""
         self.check(decoding)
-        sampling = (
-            {
-                # ct2's top-k 0 is the whole vocabulary, and 1 (its default) greedy search
-                "sampling_topk": decoding.top_k,
-                "sampling_topp": decoding.top_p,
-                "sampling_temperature": decoding.temperature,
-            }
-            if decoding.do_sample
-            else {}
-        )
         results = self.translator.translate_batch(
             [tokenizer.convert_ids_to_tokens(ids) for ids in batch],
-            beam_size=decoding.num_beams,
-            num_hypotheses=decoding.nbest,
-            length_penalty=decoding.length_penalty,
-            max_decoding_length=decoding.max_new_tokens,
-            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
-            repetition_penalty=decoding.repetition_penalty,
+            **_keywords(decoding, CTRANSLATE2),
             return_scores=decoding.nbest > 1,
-            **sampling,
         )
         return [
             [

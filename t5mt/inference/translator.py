@@ -118,16 +118,10 @@ class Translator:
         self.engine.check(decoding)
         return decoding
 
-    def translate(
-        self,
-        sentences: Sequence[str],
-        batch_size: int = 64,
-        progress: bool = False,
-        batch_tokens: int | None = None,
-        **options: Any,
-    ) -> list[str]:
-        """The best translation of each sentence, in input order (see `hypotheses`)."""
-        nbest = self.hypotheses(sentences, batch_size, progress, batch_tokens, **options)
+    def translate(self, sentences: Sequence[str], **options: Any) -> list[str]:
+        """The best translation of each sentence, in input order; `options` as `hypotheses`
+        takes them."""
+        nbest = self.hypotheses(sentences, **options)
         return [found[0].text if found else "" for found in nbest]
 
     def hypotheses(

@@ -9,10 +9,11 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -44,6 +45,21 @@ TimeoutHeader = Annotated[
         description="seconds; capped by the server's limits.timeout_s",
     ),
 ]
+
+
+@dataclass(frozen=True)
+class Call:
+    """What every /translate route takes besides its texts: the request and its deadline."""
+
+    request: Request
+    timeout: float | None
+
+
+def translate_call(request: Request, timeout: TimeoutHeader = None) -> Call:
+    return Call(request, timeout)
+
+
+TranslateCall = Annotated[Call, Depends(translate_call)]
 
 
 def create_app(
@@ -106,33 +122,25 @@ def create_app(
         return None
 
     @app.post("/translate", response_model=TranslateResponse, responses=ERRORS)
-    async def translate(
-        request: Request,
-        body: request_model,  # type: ignore[valid-type]
-        timeout: TimeoutHeader = None,
-    ) -> Any:
+    async def translate(body: request_model, call: TranslateCall) -> Any:  # type: ignore[valid-type]
         """Translate English sentences to German, in input order."""
-        return not_ready() or await translate_with(request, body.texts, body.model_dump(), timeout)
+        return await translate_with(call, body.texts, body.model_dump())
 
     @app.get("/translate/{text:path}", response_model=TranslateResponse, responses=ERRORS)
-    async def translate_one(
-        request: Request,
-        text: text_param,  # type: ignore[valid-type]
-        timeout: TimeoutHeader = None,
-    ) -> Any:
+    async def translate_one(text: text_param, call: TranslateCall) -> Any:  # type: ignore[valid-type]
         """Translate one English sentence given in the URL (URL-encoded)."""
-        return not_ready() or await translate_with(request, [text], {}, timeout)
+        return await translate_with(call, [text], {})
 
-    async def translate_with(
-        request: Request, texts: list[str], requested: dict[str, Any], timeout: float | None
-    ) -> Any:
+    async def translate_with(call: Call, texts: list[str], requested: dict[str, Any]) -> Any:
+        if (refused := not_ready()) is not None:
+            return refused
         requested.pop("texts", None)
         try:
             decoding = service.decoding(requested)
         except ConfigError as error:  # fields valid one by one that do not work together
-            request.state.log = {"error": str(error)}
+            call.request.state.log = {"error": str(error)}
             return error_response(422, f"invalid request: {error}")
-        return await service.translate(request, texts, decoding, timeout)
+        return await service.translate(call.request, texts, decoding, call.timeout)
 
     @app.get(
         "/health", response_model=StatusResponse, response_model_exclude_none=True, responses=ERRORS
