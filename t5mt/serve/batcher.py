@@ -79,7 +79,7 @@ class MicroBatcher:
         # of the last model call, and of the last one with each decoding
         self._seconds_per_sentence = 0.0
         # keyed by what sets the speed: a bounded number of keys, whatever clients send
-        self._speed: dict[tuple[int, int], float] = {}
+        self._speed: dict[tuple[int, int, int], float] = {}
         # one thread: batches run one after another, and the model is never used concurrently
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translate")
         self._task: asyncio.Task[None] | None = None
