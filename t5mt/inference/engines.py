@@ -31,14 +31,14 @@ SAMPLING = {
     "top_p": ("top_p", "sampling_topp"),
     "temperature": ("temperature", "sampling_temperature"),
 }
+# what every decoding passes; the columns: TRANSFORMERS, CTRANSLATE2
+ALWAYS = {name: (name, name) for name in SAME_NAME} | RENAMED
 TRANSFORMERS, CTRANSLATE2 = 0, 1
 
 
 def _keywords(decoding: Decoding, engine: int) -> dict[str, Any]:
-    """`decoding` as the keyword arguments of `engine` (a column of RENAMED)."""
-    table = {name: (name, name) for name in SAME_NAME} | RENAMED
-    if decoding.do_sample:
-        table |= SAMPLING
+    """`decoding` as the keyword arguments of `engine` (a column of the tables above)."""
+    table = ALWAYS | SAMPLING if decoding.do_sample else ALWAYS
     return {
         names[engine]: getattr(decoding, name)
         for name, names in table.items()

@@ -56,6 +56,7 @@ class Call:
 
 
 def translate_call(request: Request, timeout: TimeoutHeader = None) -> Call:
+    """The FastAPI dependency of the /translate routes."""
     return Call(request, timeout)
 
 
