@@ -15,12 +15,13 @@ from omegaconf import DictConfig
 from transformers import PreTrainedTokenizerBase, T5Config, T5ForConditionalGeneration
 
 from t5mt.data.tokenizer import load_saved
+from t5mt.dropout import use_fast_dropout
 from t5mt.errors import ConfigError
 from t5mt.inference import PyTorchEngine
 from t5mt.run_folder import RunFolder
 
 # model.network keys that are not T5Config fields a source must share
-NOT_ARCHITECTURE = {"_target_", "_partial_", "dropout_rate", "name_or_path"}
+NOT_ARCHITECTURE = {"_target_", "_partial_", "dropout_rate", "fast_dropout", "name_or_path"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class InitSource:
                 if isinstance(module, torch.nn.Dropout):
                     module.p = network_config.dropout_rate
             config.dropout_rate = network_config.dropout_rate
+        if network_config.get("fast_dropout"):
+            use_fast_dropout(network)
         return network.train()
 
     def record(self) -> dict[str, Any]:
