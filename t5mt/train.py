@@ -12,6 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from t5mt.allocator import keep_freed_memory
 from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
 from t5mt.init_from import init_source
@@ -97,6 +98,8 @@ def main(cfg: DictConfig) -> float | None:
     """Hydra entrypoint: one run, or one job of a `-m` sweep."""
     run = RunFolder(Path(HydraConfig.get().runtime.output_dir))
     follow_assigned_cpus()
+    if cfg.keep_freed_memory:
+        keep_freed_memory()
     return run_job(lambda: train(cfg, run), str(run.root))
 
 
