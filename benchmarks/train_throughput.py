@@ -5,11 +5,15 @@
     python benchmarks/train_throughput.py --dry-run         # tiny sizes, seconds: checks the code
 
 One T5 config, tokenizer, data, seed and number of sentences per batch for three variants:
-  t5mt      t5mt with its speed settings: token-budget length-bucketed batches (a budget that
-            gives the same mean sentences per batch), fused AdamW, the precision of --precision
+  t5mt      the training step of --recipe (conf/experiment/<recipe>.yaml): its optimizer and
+            schedule, label smoothing, dropout (fast_dropout) and allocator (keep_freed_memory),
+            token-budget length-bucketed batches (a budget that gives the same mean sentences
+            per batch), --precision
   hf        `Seq2SeqTrainer` with `DataCollatorForSeq2Seq` and random batches, written with
-            transformers' public API as its documentation shows (its defaults otherwise)
-  t5mt-off  t5mt with the speed features off: random batches, for-loop AdamW, fp32
+            transformers' public API as its documentation shows (its defaults otherwise:
+            fused AdamW at --lr, no label smoothing)
+  t5mt-off  that t5mt step with the speed features off: random batches, torch's dropout and
+            glibc's default allocator, fp32
 Each round runs every variant once, alternating, in a fresh child process of this one; a child
 trains --warmup + --steps steps and times the last --steps. The table gives, per variant, the
 median over rounds of non-pad train tokens/s and of its ratio to `hf` within the round, the
@@ -53,7 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", choices=SHAPES, default="multi30k_tiny")
     parser.add_argument("--vocab-size", type=int, default=8000)
     parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--recipe", default="multi30k_tiny", help="t5mt's experiment")
+    parser.add_argument(
+        "--override", action="append", default=[], help="a KEY=VALUE for the recipe (repeatable)"
+    )
+    parser.add_argument("--lr", type=float, default=1e-3, help="the hf variant's AdamW")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps per child")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per child")
@@ -175,6 +183,15 @@ class StepClock:
         }
 
 
+def recipe_config(name: str, overrides: list[str]):
+    """The composed configuration of conf/experiment/<name>.yaml with `overrides`, not
+    instantiated."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(REPO / "conf"), version_base=None):
+        return compose("config", overrides=[f"experiment={name}", *overrides])
+
+
 def build(args: argparse.Namespace, work: Path):
     """The tokenizer, the raw corpus and a freshly initialised network (same seed for all)."""
     from datasets import load_from_disk
@@ -193,16 +210,23 @@ def build(args: argparse.Namespace, work: Path):
 
 
 def run_t5mt(args: argparse.Namespace, work: Path, fast: bool) -> dict:
-    """t5mt's DataModule and LightningModule under a Lightning Trainer."""
+    """The recipe's DataModule, LightningModule and optimizer under a Lightning Trainer."""
     import pytorch_lightning as pl
-    from transformers import get_scheduler
+    from hydra.utils import instantiate
 
+    from t5mt.allocator import keep_freed_memory
     from t5mt.data.batching import RandomBatching, TokenBudgetBatching
     from t5mt.data.datamodule import TranslationDataModule
+    from t5mt.dropout import use_fast_dropout
     from t5mt.module import TranslationModule
 
+    cfg = recipe_config(args.recipe, args.override)
     pl.seed_everything(args.seed, verbose=False)
     tokenizer, corpus, network = build(args, work)
+    if fast and cfg.model.network.get("fast_dropout"):
+        use_fast_dropout(network)
+    if fast and cfg.keep_freed_memory:
+        keep_freed_memory()
     datamodule = TranslationDataModule(corpus=lambda: corpus, seed=args.seed)
     datamodule.set_tokenizer(tokenizer)
     datamodule.setup()
@@ -213,13 +237,9 @@ def run_t5mt(args: argparse.Namespace, work: Path, fast: bool) -> dict:
     module = TranslationModule(
         network,
         tokenizer,
-        optimizer=partial(
-            torch.optim.AdamW,
-            lr=args.lr,
-            weight_decay=0.01,
-            **({"fused": True} if fast else {"foreach": False}),
-        ),
-        scheduler=partial(get_scheduler, "linear", num_warmup_steps=args.warmup),
+        optimizer=instantiate(cfg.optim.optimizer),
+        scheduler=instantiate(cfg.optim.scheduler),
+        label_smoothing=cfg.module.label_smoothing,
     )
     clock = StepClock(args.warmup, args.device)
 
