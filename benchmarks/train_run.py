@@ -5,7 +5,9 @@
     python benchmarks/train_run.py --keep runs/quickstart     # keep the run folder
 
 Runs the real command in a fresh process (start-up, tokenizer training, training, validation and
-the test decode all count), then prints one Markdown table row for the README.
+the test decode all count), then prints one Markdown table row for the README and the run's
+validation curve: BLEU and loss at each validation, and the minutes of training (validations
+included) when it ended.
 """
 
 import json
@@ -53,6 +55,18 @@ def main() -> None:
     )
     if "bleu_signature" in scores:
         print(f"BLEU signature: {scores['bleu_signature']}")
+    print_curve(results["val"].get("curve", []))
+
+
+def print_curve(curve: list[dict]) -> None:
+    """The validation curve as a Markdown table."""
+    if not curve:
+        return
+    print("\n| step | minutes of training | val BLEU | val loss |")
+    print("|---|---|---|---|")
+    for point in curve:
+        loss = "–" if point["loss"] is None else f"{point['loss']:.2f}"
+        print(f"| {point['step']:,} | {point['minutes']:.1f} | {point['bleu']:.1f} | {loss} |")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 `RunRecorder` is a context manager around the whole attempt (status `running` with host, pid
 and heartbeat on entry; `completed` with results.json, or `failed` with the error, on exit) and
 a Lightning callback for what becomes known during training (the architecture, the
-reproducibility record, the W&B and MLflow run ids, the validation and test scores, samples.txt, and
-the test sentences with their hypotheses).
+reproducibility record, the W&B and MLflow run ids, the validation and test scores, the validation
+curve against training time, samples.txt, and the test sentences with their hypotheses).
 """
 
 import logging
@@ -66,7 +66,10 @@ class RunRecorder(pl.Callback):
         self._heartbeat = Heartbeat(run)
         self._set_up = False
         self._loggers: list = []
-        self._fit_started = 0.0
+        self._fit_started = self._train_started = 0.0
+        # training seconds of earlier attempts (from the checkpoint), and the curve so far
+        self._seconds_before = 0.0
+        self.val_curve: list[dict[str, float]] = []
 
     @property
     def score(self) -> float | None:
@@ -145,6 +148,23 @@ class RunRecorder(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._fit_started = time.perf_counter()
 
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # after the sanity check, where trainer.max_time starts counting too
+        self._train_started = time.perf_counter()
+
+    def training_seconds(self) -> float:
+        """Seconds since training started (the clock of `trainer.max_time`), earlier attempts of
+        a resumed run included."""
+        return self._seconds_before + time.perf_counter() - self._train_started
+
+    def state_dict(self) -> dict[str, Any]:
+        # in every checkpoint: a resumed run's curve goes on from the saved one
+        return {"val_curve": self.val_curve, "training_seconds": self.training_seconds()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.val_curve = list(state_dict.get("val_curve", []))
+        self._seconds_before = state_dict.get("training_seconds", 0.0)
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.results["train_seconds"] = round(time.perf_counter() - self._fit_started, 1)
         self.results.update(pl_module.throughput.summary())
@@ -152,6 +172,8 @@ class RunRecorder(pl.Callback):
         self.results["val"] = {
             "bleu": _best_score(trainer),
             "final_loss": _metric(trainer, "val/loss"),
+            # a copy: testing the best checkpoint restores this callback's state from it too
+            "curve": list(self.val_curve),
         }
         self.results["stopped"] = why_stopped(trainer)
 
@@ -159,6 +181,14 @@ class RunRecorder(pl.Callback):
         decoded = pl_module.scores.get("val")
         if trainer.sanity_checking or not decoded or not self.keeps_records:
             return
+        self.val_curve.append(
+            {
+                "step": trainer.global_step,
+                "minutes": round(self.training_seconds() / 60, 2),
+                "bleu": round(decoded["bleu"], 2),
+                "loss": _metric(trainer, "val/loss"),
+            }
+        )
         triples = samples(trainer.datamodule, "validation", decoded, self.num_val_samples)
         if not triples:
             return

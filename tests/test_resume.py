@@ -87,6 +87,10 @@ def test_a_killed_run_resumes_in_place_and_ends_as_an_uninterrupted_one(tmp_path
     again = json.loads((killed / "results.json").read_text())
     assert again["test"]["loss"] == full["test"]["loss"]
     assert again["test"]["bleu"] == full["test"]["bleu"]
+    # the same validation curve: a resumed run continues the one saved in its checkpoint
+    assert [(p["step"], p["bleu"]) for p in again["val"]["curve"]] == [
+        (p["step"], p["bleu"]) for p in full["val"]["curve"]
+    ]
     status = json.loads((killed / "run.json").read_text())
     assert status["status"] == "completed" and status["attempts"] == 2
 

@@ -93,10 +93,22 @@ def test_a_run_stopped_by_max_steps_mid_epoch_validates_its_final_weights(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with (tmp_path / "run/metrics.csv").open() as handle:
-        validated = [int(row["step"]) for row in csv.DictReader(handle) if row["val/bleu"]]
-    assert validated == [6, 9]  # the end of epoch 1, and the last step (steps count from 0)
-    stopped = json.loads((tmp_path / "run/results.json").read_text())["stopped"]
+        logged = {
+            int(row["step"]): float(row["val/bleu"])
+            for row in csv.DictReader(handle)
+            if row["val/bleu"]
+        }
+    assert list(logged) == [6, 9]  # the end of epoch 1, and the last step (steps count from 0)
+    results = json.loads((tmp_path / "run/results.json").read_text())
+    stopped = results["stopped"]
     assert (stopped["reason"], stopped["step"]) == ("max_steps", 10)
+    # the curve: each validation after the steps done, with the training minutes when it ended
+    curve = results["val"]["curve"]
+    assert [point["step"] for point in curve] == [7, 10]
+    assert [point["bleu"] for point in curve] == [round(bleu, 2) for bleu in logged.values()]
+    minutes = [point["minutes"] for point in curve]
+    assert 0 < minutes[0] < minutes[1] <= results["train_seconds"] / 60 + 0.01
+    assert all(point["loss"] > 0 for point in curve)
 
 
 @pytest.mark.slow
