@@ -8,19 +8,20 @@ One T5 config, tokenizer, data, seed and number of sentences per batch for three
   t5mt      the training step of --recipe (conf/experiment/<recipe>.yaml): its optimizer and
             schedule, label smoothing, dropout (fast_dropout) and allocator (keep_freed_memory),
             token-budget length-bucketed batches (a budget that gives the same mean sentences
-            per batch), --precision
+            per batch), --precision (by default the recipe's: bf16-mixed on a CPU with native
+            bf16, else fp32)
   hf        `Seq2SeqTrainer` with `DataCollatorForSeq2Seq` and random batches, written with
             transformers' public API as its documentation shows (its defaults otherwise:
-            fused AdamW at --lr, no label smoothing)
+            fused AdamW at --lr, no label smoothing), bf16 where --precision is bf16
   t5mt-off  that t5mt step with the speed features off: random batches, torch's dropout and
             glibc's default allocator, fp32
 Each round runs every variant once, alternating, in a fresh child process of this one; a child
 trains --warmup + --steps steps and times the last --steps. The table gives, per variant, the
 median over rounds of non-pad train tokens/s and of its ratio to `hf` within the round, the
-padding fraction, the child's peak RSS and the model FLOP utilisation against the fp32 (CPU) or
-bf16 (GPU) matmul peak measured in each child right after its run. Then the network of the
-last t5mt round (or of --decode-run) decodes the test split with t5mt (length-sorted,
-token-budget batches), with `Seq2SeqTrainer.predict(predict_with_generate)` and with
+padding fraction, the child's peak RSS and the model FLOP utilisation against the matmul peak
+in the child's precision (fp32 or bf16), measured in each child right after its run. Then the
+network of the last t5mt round (or of --decode-run) decodes the test split with t5mt
+(length-sorted, token-budget batches), with `Seq2SeqTrainer.predict(predict_with_generate)` and with
 CTranslate2 (int8, float32): sentences/s and BLEU, ratios against `hf`.
 """
 
@@ -67,7 +68,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=20, help="timed steps per child")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
-        "--precision", default=None, help="t5mt's precision (default: bf16-mixed on cuda, else 32)"
+        "--precision",
+        default=None,
+        help="t5mt's and hf's precision (default: bf16-mixed on cuda, else the recipe's "
+        "trainer.precision: bf16-mixed where the CPU computes bf16 natively)",
     )
     parser.add_argument("--num-beams", type=int, default=1)
     parser.add_argument("--eval-sentences", type=int, default=1000, help="0: no decoding")
@@ -82,7 +86,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.dry_run:
         args.model, args.vocab_size, args.rounds = "dry-run", 300, 1
         args.warmup, args.steps, args.eval_sentences, args.batch_size = 1, 2, 16, 8
-    args.precision = args.precision or ("bf16-mixed" if args.device == "cuda" else "32-true")
+    if args.precision is None and args.device == "cuda":
+        args.precision = "bf16-mixed"
+    elif args.precision is None:
+        args.precision = str(recipe_config(args.recipe, args.override).trainer.precision)
     return args
 
 
@@ -106,9 +113,9 @@ def prepare(args: argparse.Namespace, work: Path) -> str:
     return name
 
 
-def matmul_peak(device: str) -> float:
-    """FLOP/s of a large square matmul: fp32 on a CPU, bf16 on a GPU."""
-    size, dtype = (4096, torch.bfloat16) if device == "cuda" else (1024, torch.float32)
+def matmul_peak(device: str, dtype: torch.dtype) -> float:
+    """FLOP/s of a large square matmul in `dtype`: 4096² on a GPU, 1024² on a CPU."""
+    size = 4096 if device == "cuda" else 1024
     a = torch.randn(size, size, device=device, dtype=dtype)
     rates = []
     for _ in range(5):
@@ -188,6 +195,9 @@ def recipe_config(name: str, overrides: list[str]):
     instantiated."""
     from hydra import compose, initialize_config_dir
 
+    from t5mt.native_bf16 import register_resolver
+
+    register_resolver()
     with initialize_config_dir(str(REPO / "conf"), version_base=None):
         return compose("config", overrides=[f"experiment={name}", *overrides])
 
@@ -426,8 +436,11 @@ def child(args: argparse.Namespace) -> None:
     else:
         report = run_t5mt(args, work, fast=args.child == "t5mt")
     report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # measured right after the run, in the same conditions (other processes, clock speed)
-    report["matmul_peak"] = matmul_peak(args.device)
+    # measured right after the run, in the same conditions (other processes, clock speed), in
+    # the precision the run computed in
+    bf16 = args.child != "t5mt-off" and args.precision.startswith("bf16")
+    report["matmul_dtype"] = "bf16" if bf16 else "fp32"
+    report["matmul_peak"] = matmul_peak(args.device, torch.bfloat16 if bf16 else torch.float32)
     print("RESULT " + json.dumps(report))
 
 
@@ -464,15 +477,20 @@ def main(argv: list[str] | None = None) -> None:
 def print_report(args, data: str, runs: dict, decoding: dict | None) -> None:
     """The Markdown tables for the README."""
     shape = SHAPES[args.model]
-    peak = statistics.median(r["matmul_peak"] for v in VARIANTS for r in runs[v])
+    peaks = {}
+    for run in (r for v in VARIANTS for r in runs[v]):
+        peaks.setdefault(run["matmul_dtype"], []).append(run["matmul_peak"])
+    measured = ", ".join(
+        f"{dtype} {statistics.median(rates) / 1e9:,.0f}" for dtype, rates in sorted(peaks.items())
+    )
     threads = torch.get_num_threads()
     device = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor()
     print(
         f"\n{data}, model {args.model}, {args.batch_size} sentences per batch, seed {args.seed}, "
         f"{args.rounds} rounds × {args.steps} timed steps; {device or platform.machine()}, "
         f"{os.cpu_count()} cores, {threads} torch threads, torch {torch.__version__}; "
-        f"{'bf16' if args.device == 'cuda' else 'fp32'} matmul peak {peak / 1e9:,.0f} GFLOP/s "
-        "(median of the measurements after each run)\n"
+        f"{args.precision} (t5mt-off: fp32); matmul peak {measured} GFLOP/s (medians of the "
+        "measurements after each run; MFU is against the peak of the run's precision)\n"
     )
     print("| variant | non-pad tokens/s | × hf | padding | pairs/batch | peak RSS | MFU |")
     print("|---|---|---|---|---|---|---|")
@@ -506,7 +524,7 @@ def print_report(args, data: str, runs: dict, decoding: dict | None) -> None:
         print("| decoder | sentences/s | × hf | BLEU |")
         print("|---|---|---|---|")
         for name, result in decoding.items():
-            if name in ("peak_rss_mib", "matmul_peak"):
+            if name in ("peak_rss_mib", "matmul_peak", "matmul_dtype"):
                 continue
             ratio = result["sentences_per_second"] / decoding["hf"]["sentences_per_second"]
             print(

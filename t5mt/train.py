@@ -16,6 +16,7 @@ from t5mt.allocator import keep_freed_memory
 from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
 from t5mt.init_from import init_source
+from t5mt.native_bf16 import register_resolver
 from t5mt.recording import RunRecorder
 from t5mt.resources import follow_assigned_cpus
 from t5mt.resume import decide_attempt, resume_arguments
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # conf/hydra/default.yaml names new run folders with it: unique even for runs started together
 OmegaConf.register_new_resolver("t5mt.new_run_dir", new_run_dir, replace=True)
+# `${t5mt.if_native_bf16:A,B}`: the CPU recipes choose bf16 where the CPU computes it natively
+register_resolver()
 # The CSV logger writes metrics.csv into the run folder, which already holds Hydra's files; its
 # warning that "previous log files will be deleted" is about its own files only.
 warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
