@@ -19,6 +19,7 @@ if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 import pytest
+import pytorch_lightning as pl
 import torch
 from datasets import Dataset, DatasetDict
 
@@ -67,6 +68,39 @@ def tiny_corpus() -> DatasetDict:
             ("The women give the child a ball.", "Die Frauen geben dem Kind einen Ball."),
         ]
     )
+
+
+class RecordsBatches(pl.LightningModule):
+    """Trains nothing: keeps every batch Lightning feeds it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.batches: list[dict[str, torch.Tensor]] = []
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        self.batches.append(batch)
+        return self.weight.sum() * 0
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def batches_lightning_trains_on(
+    datamodule: pl.LightningDataModule, epochs: int, root: Path
+) -> list[dict[str, torch.Tensor]]:
+    """Every training batch a real Lightning fit over `epochs` epochs feeds its module."""
+    recorder = RecordsBatches()
+    pl.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        default_root_dir=root,
+    ).fit(recorder, datamodule=datamodule)
+    return recorder.batches
 
 
 def run_module(

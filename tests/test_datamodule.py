@@ -8,6 +8,7 @@ from t5mt.data.batching import RandomBatching
 from t5mt.data.datamodule import TranslationDataModule
 from t5mt.data.tokenizer import train_sentencepiece
 from t5mt.errors import DataError
+from tests.conftest import batches_lightning_trains_on
 
 
 @pytest.fixture
@@ -72,6 +73,19 @@ def test_training_order_is_reproducible_under_the_seed(datamodule) -> None:
 
     assert first_batch(1) == first_batch(1)
     assert any(first_batch(1) != first_batch(s) for s in range(2, 8))
+
+
+def test_lightning_trains_every_epoch_in_its_own_order(tiny_corpus, tmp_path) -> None:
+    module = TranslationDataModule(
+        corpus=lambda: tiny_corpus, batching=RandomBatching(batch_size=1)
+    )
+    module.set_tokenizer(train_sentencepiece(module.training_texts(), tmp_path, vocab_size=80))
+    batches = batches_lightning_trains_on(module, epochs=3, root=tmp_path)
+    orders = [
+        [batch["input_ids"].tolist() for batch in batches[e * 5 : e * 5 + 5]] for e in range(3)
+    ]
+    assert all(sorted(order) == sorted(orders[0]) for order in orders)  # each pair once an epoch
+    assert orders[0] != orders[1] != orders[2]
 
 
 def test_a_corpus_without_a_test_split_is_reported() -> None:

@@ -28,6 +28,12 @@ class ResumableBatchSampler(Sampler[list[int]]):
             if hasattr(target, "set_epoch"):
                 target.set_epoch(epoch)
 
+    @property
+    def sampler(self) -> "ResumableBatchSampler":
+        """Lightning sets the epoch on `dataloader.batch_sampler.sampler`, never on the batch
+        sampler itself: answering there is what makes every epoch's order its own."""
+        return self
+
     def start_at(self, epoch: int, batches_done: int) -> None:
         """Make the next iteration continue `epoch` after `batches_done` batches."""
         if batches_done >= len(self):
