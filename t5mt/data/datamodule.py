@@ -13,6 +13,13 @@ from transformers import DataCollatorForSeq2Seq, PreTrainedTokenizerBase
 
 from t5mt.data.batching import LengthBucketedBatching, RandomBatching, Shard, TokenBudgetBatching
 from t5mt.data.position import ResumableBatchSampler
+from t5mt.data.subword_sampling import (
+    INDEX,
+    SOURCE_TEXT,
+    TARGET_TEXT,
+    SampledSegmentation,
+    SubwordSampling,
+)
 from t5mt.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -27,7 +34,8 @@ class TranslationDataModule(pl.LightningDataModule):
     `corpus` is a zero-argument loader returning a DatasetDict whose splits have one column
     `translation` = {source_lang: str, target_lang: str}; it is called once, lazily.
     The tokenizer is attached with `set_tokenizer` because from-scratch models train theirs
-    on this corpus's training split.
+    on this corpus's training split. With `subword_sampling` every training batch is segmented
+    anew (t5mt.data.subword_sampling); batches are still formed by the best segmentation's lengths.
     """
 
     def __init__(
@@ -43,6 +51,7 @@ class TranslationDataModule(pl.LightningDataModule):
         target_lang: str = "de",
         task_prefix: str = "",
         seed: int = 0,
+        subword_sampling: SubwordSampling | None = None,
     ) -> None:
         super().__init__()
         if isinstance(batching, str):
@@ -63,6 +72,7 @@ class TranslationDataModule(pl.LightningDataModule):
         self.target_lang = target_lang
         self.task_prefix = task_prefix
         self.seed = seed
+        self.subword_sampling = subword_sampling
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self.tokenized: DatasetDict | None = None
         # (epoch, batches done) from a checkpoint being resumed; see t5mt.data.position
@@ -121,8 +131,19 @@ class TranslationDataModule(pl.LightningDataModule):
         # of several processes back in corpus order
         for split in SPLITS[1:]:
             self.tokenized[split] = self.tokenized[split].add_column(
-                "index", list(range(len(self.tokenized[split])))
+                INDEX, list(range(len(self.tokenized[split])))
             )
+        if self.subword_sampling is not None:
+            self.tokenized["train"] = self._with_texts(self.tokenized["train"])
+
+    def _with_texts(self, train: Dataset) -> Dataset:
+        """The training split with each pair's texts and position, which sampling needs."""
+        pairs = self.corpus["train"]["translation"]
+        train = train.add_column(
+            SOURCE_TEXT, [self.task_prefix + p[self.source_lang] for p in pairs]
+        )
+        train = train.add_column(TARGET_TEXT, [p[self.target_lang] for p in pairs])
+        return train.add_column(INDEX, list(range(len(train))))
 
     def _tokenize(self, split_data: Dataset, split: str) -> Dataset:
         def encode(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
@@ -155,10 +176,21 @@ class TranslationDataModule(pl.LightningDataModule):
         if self.resume_position is not None:
             batches.start_at(*self.resume_position)
             self.resume_position = None
+        collate = self.collator()
+        if self.subword_sampling is not None:
+            collate = SampledSegmentation(
+                self.subword_sampling,
+                self.tokenizer,
+                collate,
+                epoch_of=batches,
+                seed=self.seed,
+                max_source_length=self.max_source_length,
+                max_target_length=self.max_target_length,
+            )
         return DataLoader(
             dataset,
             batch_sampler=batches,
-            collate_fn=self.collator(),
+            collate_fn=collate,
             num_workers=self.num_workers,
         )
 
