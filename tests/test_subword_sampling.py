@@ -5,13 +5,14 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from t5mt.data.batching import RandomBatching
 from t5mt.data.datamodule import TranslationDataModule
 from t5mt.data.subword_sampling import SubwordSampling
 from t5mt.data.tokenizer import load_saved, train_sentencepiece
 from t5mt.errors import ConfigError
-from tests.conftest import batches_lightning_trains_on
+from tests.conftest import SMALL_DATA, batches_lightning_trains_on, run_module
 
 # a small alpha samples far from the best segmentation, so that every batch shows it
 AGGRESSIVE = SubwordSampling(alpha=0.05)
@@ -109,3 +110,36 @@ def test_a_tokenizer_without_a_sentencepiece_model_is_refused(tiny_corpus, tmp_p
 def test_impossible_sampling_settings_are_refused(settings: dict) -> None:
     with pytest.raises(ConfigError, match=r"data\.subword_sampling"):
         SubwordSampling(**settings)
+
+
+def test_the_training_command_samples_and_records_its_settings(tmp_path) -> None:
+    result = run_module(
+        "t5mt.train",
+        "trainer=debug",
+        *SMALL_DATA,
+        "data/subword_sampling=unigram",
+        "data.subword_sampling.alpha=0.2",
+        "test=false",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = yaml.safe_load((tmp_path / "run/.hydra/config.yaml").read_text())
+    assert config["data"]["subword_sampling"]["alpha"] == 0.2
+    assert (tmp_path / "run/checkpoints/last.ckpt").exists()
+
+
+def test_the_training_command_names_a_bad_alpha(tmp_path) -> None:
+    result = run_module(
+        "t5mt.train",
+        "trainer=debug",
+        *SMALL_DATA,
+        "data/subword_sampling=unigram",
+        "data.subword_sampling.alpha=-1",
+        "hydra.run.dir=run",
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "data.subword_sampling.alpha must be > 0" in result.stderr
+    assert "Traceback" not in result.stderr

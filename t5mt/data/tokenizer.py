@@ -48,7 +48,8 @@ def train_sentencepiece(
         shutil.copy(Path(work) / "spiece.model", save_dir / "spiece.model")
     tokenizer.save_pretrained(save_dir)
     log.info("trained a SentencePiece tokenizer with %d tokens into %s", len(tokenizer), save_dir)
-    return tokenizer
+    # loaded again from `save_dir`: the one above names the deleted work folder's spiece.model
+    return load_saved(save_dir)
 
 
 def load_pretrained(
