@@ -139,15 +139,17 @@ class TranslationDataModule(pl.LightningDataModule):
     def _with_texts(self, train: Dataset) -> Dataset:
         """The training split with each pair's texts and position, which sampling needs."""
         pairs = self.corpus["train"]["translation"]
-        train = train.add_column(
-            SOURCE_TEXT, [self.task_prefix + p[self.source_lang] for p in pairs]
-        )
+        train = train.add_column(SOURCE_TEXT, self._sources(pairs))
         train = train.add_column(TARGET_TEXT, [p[self.target_lang] for p in pairs])
         return train.add_column(INDEX, list(range(len(train))))
 
+    def _sources(self, pairs: list[dict[str, str]]) -> list[str]:
+        """The source sides of `pairs` as the model reads them: behind the task prefix."""
+        return [self.task_prefix + pair[self.source_lang] for pair in pairs]
+
     def _tokenize(self, split_data: Dataset, split: str) -> Dataset:
         def encode(batch: dict[str, list[Any]]) -> dict[str, list[list[int]]]:
-            sources = [self.task_prefix + p[self.source_lang] for p in batch["translation"]]
+            sources = self._sources(batch["translation"])
             targets = [p[self.target_lang] for p in batch["translation"]]
             encoded = self.tokenizer(sources, max_length=self.max_source_length, truncation=True)
             encoded["labels"] = self.tokenizer(
