@@ -78,18 +78,32 @@ class ValidateAtMaxSteps(pl.Callback):
             trainer.should_stop = True
 
 
+class LatestCheckpoint(ModelCheckpoint):
+    """Writes last.ckpt on its step or time interval and after every validation.
+
+    Lightning's own `save_last` writes last.ckpt after a validation only when that validation
+    also saved a top-k checkpoint, so a run whose final validation was not its best would be
+    left with a last.ckpt of an earlier step (and `ckpt=last` or a resume would start there).
+    """
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_validation_end(trainer, pl_module)
+        if not self._should_skip_saving_checkpoint(trainer):
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+
 def periodic_checkpoint(
     dirpath: str, every_n_train_steps: int | None = None, every_minutes: float | None = None
 ) -> ModelCheckpoint:
-    """A callback that refreshes last.ckpt every N minutes if `every_minutes` is set, else every
-    N training steps."""
+    """A callback that refreshes last.ckpt after every validation, and every N minutes if
+    `every_minutes` is set, else every N training steps."""
     if every_minutes is not None:
         if every_minutes <= 0:
             raise ConfigError(f"callbacks.last.every_minutes must be positive, not {every_minutes}")
         interval, every_n_train_steps = timedelta(minutes=every_minutes), None
     else:
         interval = None
-    return ModelCheckpoint(
+    return LatestCheckpoint(
         dirpath=dirpath,
         save_top_k=0,
         save_last=True,

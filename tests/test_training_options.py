@@ -90,6 +90,30 @@ def test_every_validation_writes_samples_to_the_run_folder_and_tensorboard(
     assert f"| {first_source} |" in table
 
 
+def test_last_ckpt_holds_the_final_weights_when_the_final_validation_was_not_the_best(
+    tmp_path: Path,
+) -> None:
+    # validations mid-epoch at steps 2 and 4 and at the max_steps stop (5), the periodic save at
+    # step 3; with a learning rate of 0 the scores cannot move: the first validation stays best
+    run = train(
+        tmp_path,
+        "optim.lr=0",
+        "trainer=debug",
+        "trainer.limit_train_batches=10",
+        "trainer.val_check_interval=2",
+        "trainer.max_steps=5",
+        "callbacks.last.every_n_train_steps=3",
+        "test=false",
+    )
+
+    def step(name: str) -> int:
+        path = run / "checkpoints" / name
+        return torch.load(path, map_location="cpu", weights_only=False)["global_step"]
+
+    assert step("best.ckpt") == 2
+    assert step("last.ckpt") == 5
+
+
 def test_schedule_and_max_steps_count_optimizer_steps(kept_run: Path) -> None:
     state = torch.load(kept_run / "checkpoints/last.ckpt", map_location="cpu", weights_only=False)
     assert state["global_step"] == 9  # ceil(5 / 2) optimizer steps in each of 3 epochs
