@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml $(LOCK)
 train: $(STAMP) ## the quickstart: train a small T5 on the synthetic corpus (about 4 min on 2 cores)
 	$(PY) -m t5mt.train $(ARGS)
 
-test: $(STAMP) ## the test suite (about 23 min on 2 cores; PYTEST_ARGS narrows it)
+test: $(STAMP) ## the test suite (about 11-14 min on 2 cores; PYTEST_ARGS narrows it)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## the linters CI runs: ruff, ruff format --check, actionlint, hadolint, pre-commit
