@@ -86,10 +86,51 @@ class LatestCheckpoint(ModelCheckpoint):
     left with a last.ckpt of an earlier step (and `ckpt=last` or a resume would start there).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._saving_at_batch_end = False
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, module: pl.LightningModule, outputs: Any, batch: Any, index: int
+    ) -> None:
+        self._saving_at_batch_end = True
+        try:
+            super().on_train_batch_end(trainer, module, outputs, batch, index)
+        finally:
+            self._saving_at_batch_end = False
+
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
         if not self._should_skip_saving_checkpoint(trainer):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+    def on_save_checkpoint(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        # Lightning hands a step's metrics to the loggers only after the callbacks'
+        # on_train_batch_end: a checkpoint saved there carries that row, so that a run killed
+        # before the row reached metrics.csv gets it back on resume (t5mt.loggers.trim_metrics).
+        if self._saving_at_batch_end:
+            row = unlogged_train_row(trainer)
+            if row is not None:
+                checkpoint[UNLOGGED_ROW_KEY] = row
+
+
+# the checkpoint key of the training step's metrics row that was not yet logged at the save
+UNLOGGED_ROW_KEY = "unlogged_metrics_row"
+
+
+def unlogged_train_row(trainer: pl.Trainer) -> dict[str, float | int] | None:
+    """The row Lightning is about to log for the training step that just ended (the metrics,
+    `epoch` and `step`, as metrics.csv writes them), or None when that step logs nothing."""
+    connector = trainer._logger_connector
+    if trainer.fit_loop._should_accumulate() or not connector.should_update_logs:
+        return None
+    metrics = {name: float(value) for name, value in connector.metrics["log"].items()}
+    if not metrics:
+        return None
+    step = trainer.fit_loop.epoch_loop._batches_that_stepped
+    return {**metrics, "epoch": trainer.current_epoch, "step": step}
 
 
 def periodic_checkpoint(

@@ -37,18 +37,30 @@ class ContinuingCSVLogger(CSVLogger):
         return self._experiment
 
 
-def trim_metrics(path: Path, last_step: int) -> None:
-    """Drop the rows of metrics.csv logged after `last_step`: a resumed run logs them again."""
-    if not path.is_file():
+def trim_metrics(path: Path, trained_steps: int, unlogged: dict[str, Any] | None = None) -> None:
+    """Keep the rows of metrics.csv that belong to the first `trained_steps` steps (a resumed run
+    logs the later ones again), and add `unlogged`, the checkpoint's row of its last step, when
+    the killed attempt did not live to write it."""
+    rows = []
+    if path.is_file():
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    kept = [row for row in rows if int(row["step"]) < trained_steps]
+    columns = list(rows[0]) if rows else []
+    if unlogged is not None and not any(_holds(row, unlogged) for row in kept):
+        columns = sorted(set(columns) | set(unlogged))  # Lightning's CSV writer sorts its keys
+        kept.append({name: str(value) for name, value in unlogged.items()})
+    if not columns or (len(kept) == len(rows) and unlogged is None):
         return
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    if not rows:
-        return
-    kept = io.StringIO()
-    writer = csv.DictWriter(kept, fieldnames=list(rows[0]), lineterminator="\n")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(row for row in rows if int(row["step"]) <= last_step)
-    write_text_atomic(path, kept.getvalue())
+    writer.writerows(kept)
+    write_text_atomic(path, text.getvalue())
+
+
+def _holds(row: dict[str, str], values: dict[str, Any]) -> bool:
+    """Whether a metrics.csv row already records `values` (same step, every metric filled)."""
+    return row["step"] == str(values["step"]) and all(row.get(name) for name in values)
 
 
 def sweep_group() -> str | None:

@@ -18,6 +18,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
+from t5mt.callbacks import UNLOGGED_ROW_KEY
 from t5mt.checkpoint_io import remove_partial_writes
 from t5mt.distributed import is_global_zero
 from t5mt.errors import RunFolderError
@@ -116,7 +117,11 @@ def decide_attempt(run: RunFolder, config: dict[str, Any]) -> Attempt:
         score = (results.get("val") or {}).get("bleu")
         return Attempt(number, seed, tokenizer=tokenizer, completed=True, score=score)
     checkpoint = _continuable_checkpoint(run)
-    trim_metrics(run.metrics_csv, checkpoint_step(checkpoint) if checkpoint else -1)
+    if checkpoint is None:
+        trim_metrics(run.metrics_csv, trained_steps=0)
+    else:
+        state = _checkpoint_state(checkpoint)
+        trim_metrics(run.metrics_csv, int(state["global_step"]), state.get(UNLOGGED_ROW_KEY))
     return Attempt(number, seed, checkpoint=checkpoint, tokenizer=tokenizer)
 
 
@@ -164,10 +169,9 @@ def _restore_hydra_files(run: RunFolder) -> None:
             write_text_atomic(path, saved[path.name])
 
 
-def checkpoint_step(checkpoint: Path) -> int:
-    """The global step a Lightning checkpoint was saved at (memory-mapped, not read whole)."""
-    state = torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=False)
-    return int(state["global_step"])
+def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
+    """A Lightning checkpoint's contents, memory-mapped rather than read whole."""
+    return torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=False)
 
 
 def resume_arguments(arguments: list[str], outputs: Path = Path("outputs")) -> list[str]:

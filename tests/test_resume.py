@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from t5mt.errors import RunFolderError
+from t5mt.loggers import trim_metrics
 from t5mt.resume import resume_arguments
 from t5mt.run_folder import RunFolder, latest_run, this_process
 from tests.conftest import SMALL_DATA, run_module
@@ -72,6 +74,14 @@ def test_a_killed_run_resumes_in_place_and_ends_as_an_uninterrupted_one(tmp_path
     # its process is gone: the reports say so, with the last sign of life
     shown = run_module("t5mt.runs", "show", "killed", cwd=tmp_path)
     assert "crashed (last heartbeat " in shown.stdout, shown.stdout + shown.stderr
+    # Lightning logs a step's row only after the checkpoint of that step is written: make the
+    # kill one that came in between, whatever the timing was (the checkpoint carries the row)
+    trained = torch.load(last, map_location="cpu", weights_only=False)["global_step"]
+    rows = metric_rows(killed)
+    with (killed / "metrics.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(row for row in rows if int(row["step"]) < trained - 1)
 
     resumed = run_module("t5mt.train", "resume=killed", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -223,3 +233,32 @@ def test_reproduce_retrains_a_run_and_matches_it_exactly(debug_run: Path, tmp_pa
     again = json.loads((into / "results.json").read_text())
     assert again["test"]["loss"] == original["test"]["loss"]
     assert column(metric_rows(into), "train/loss") == column(metric_rows(debug_run), "train/loss")
+
+
+def test_trimming_keeps_the_rows_of_the_steps_the_checkpoint_trained(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,step,train/loss,val/bleu\n0,0,6.5,\n0,1,6.4,\n0,1,,3.0\n0,2,6.3,\n")
+    # a checkpoint after 2 steps: step 2's row came from the killed attempt's next step
+    trim_metrics(path, trained_steps=2)
+    assert path.read_text() == "epoch,step,train/loss,val/bleu\n0,0,6.5,\n0,1,6.4,\n0,1,,3.0\n"
+
+
+def test_trimming_restores_the_row_the_killed_attempt_did_not_write(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,step,train/loss\n0,0,6.5\n")
+    row = {"train/loss": 6.4, "train/lr": 0.001, "epoch": 0, "step": 1}
+    trim_metrics(path, trained_steps=2, unlogged=row)
+    expected = "epoch,step,train/loss,train/lr\n0,0,6.5,\n0,1,6.4,0.001\n"
+    assert path.read_text() == expected
+    # the attempt that did write it: nothing added twice
+    trim_metrics(path, trained_steps=2, unlogged=row)
+    assert path.read_text() == expected
+
+
+def test_trimming_without_a_checkpoint_keeps_only_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text("epoch,step,train/loss\n0,0,6.5\n")
+    trim_metrics(path, trained_steps=0)
+    assert path.read_text() == "epoch,step,train/loss\n"
+    trim_metrics(tmp_path / "absent.csv", trained_steps=0)
+    assert not (tmp_path / "absent.csv").exists()
