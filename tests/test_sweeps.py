@@ -1,6 +1,7 @@
 """Sweeps as users run them (`python -m t5mt.train -m ...`): failing jobs are recorded and the
 sweep goes on, a re-run skips what completed, Optuna and the launchers work."""
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -111,13 +112,17 @@ def test_submitit_runs_the_jobs_of_a_sweep_as_separate_processes(tmp_path: Path)
     assert len(list((tmp_path / "cluster/.submitit").glob("*/*_log.out"))) == 2
 
 
-def ray_processes() -> set[int]:
-    """The Ray daemons running on this machine (a local Ray's raylet and GCS server)."""
-    return {
-        process.pid
-        for process in psutil.process_iter(["name"])
-        if process.info["name"] in ("raylet", "gcs_server")
-    }
+def ray_processes(started_in: Path) -> set[int]:
+    """The Ray daemons (a local Ray's raylet and GCS server) of the drivers that ran in
+    `started_in`: they keep their driver's working folder, and tests running beside this one
+    may start Ray daemons of their own."""
+    daemons = set()
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("raylet", "gcs_server"):
+            with contextlib.suppress(psutil.Error):  # gone since the listing, or not ours
+                if Path(process.cwd()) == started_in.resolve():
+                    daemons.add(process.pid)
+    return daemons
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +138,6 @@ def ray_sweep(tmp_path_factory) -> dict:
         f"optim.lr=2e-3,{DIVERGES},3e-3",
         "hydra.sweep.dir=sweep",
     )
-    before = ray_processes()
     first = run_module("t5mt.train", *sweep, cwd=cwd)
     assert first.returncode == 0, first.stderr[-3000:]
     jobs = [cwd / "sweep" / str(n) for n in range(3)]
@@ -144,7 +148,7 @@ def ray_sweep(tmp_path_factory) -> dict:
         "jobs": jobs,
         "first": statuses,
         "again": [status(job) for job in jobs],
-        "left_running": ray_processes() - before,
+        "left_running": ray_processes(started_in=cwd),
     }
 
 
