@@ -15,9 +15,10 @@ from t5mt.errors import RunFolderError
 _KEPT_FIELDS = ("epoch", "global_step", "pytorch-lightning_version", "hyper_parameters")
 
 
-def read_checkpoint(path: Path) -> dict[str, Any]:
-    """A Lightning checkpoint file, on the CPU."""
-    return torch.load(path, map_location="cpu", weights_only=False)
+def read_checkpoint(path: Path, mmap: bool = False) -> dict[str, Any]:
+    """A Lightning checkpoint file, on the CPU; with `mmap`, its tensors are memory-mapped
+    rather than read (for a look at its counters)."""
+    return torch.load(path, map_location="cpu", mmap=mmap, weights_only=False)
 
 
 def load_weights(paths: list[Path]) -> dict[str, torch.Tensor]:

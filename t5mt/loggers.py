@@ -46,11 +46,12 @@ def trim_metrics(path: Path, trained_steps: int, unlogged: dict[str, Any] | None
         rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     kept = [row for row in rows if int(row["step"]) < trained_steps]
     columns = list(rows[0]) if rows else []
-    if unlogged is not None and not any(_holds(row, unlogged) for row in kept):
+    restore = unlogged is not None and not any(_holds(row, unlogged) for row in kept)
+    if restore:
         columns = sorted(set(columns) | set(unlogged))  # Lightning's CSV writer sorts its keys
         kept.append({name: str(value) for name, value in unlogged.items()})
-    if not columns or (len(kept) == len(rows) and unlogged is None):
-        return
+    if len(kept) == len(rows) and not restore:
+        return  # nothing dropped, nothing added
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

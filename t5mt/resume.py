@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
+from t5mt.averaging import read_checkpoint
 from t5mt.callbacks import UNLOGGED_ROW_KEY
 from t5mt.checkpoint_io import remove_partial_writes
 from t5mt.distributed import is_global_zero
@@ -120,7 +120,7 @@ def decide_attempt(run: RunFolder, config: dict[str, Any]) -> Attempt:
     if checkpoint is None:
         trim_metrics(run.metrics_csv, trained_steps=0)
     else:
-        state = _checkpoint_state(checkpoint)
+        state = read_checkpoint(checkpoint, mmap=True)
         trim_metrics(run.metrics_csv, int(state["global_step"]), state.get(UNLOGGED_ROW_KEY))
     return Attempt(number, seed, checkpoint=checkpoint, tokenizer=tokenizer)
 
@@ -167,11 +167,6 @@ def _restore_hydra_files(run: RunFolder) -> None:
     for path in run.hydra_files:
         if path.name in saved:
             write_text_atomic(path, saved[path.name])
-
-
-def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
-    """A Lightning checkpoint's contents, memory-mapped rather than read whole."""
-    return torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=False)
 
 
 def resume_arguments(arguments: list[str], outputs: Path = Path("outputs")) -> list[str]:
