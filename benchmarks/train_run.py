@@ -55,6 +55,8 @@ def main() -> None:
     )
     if "bleu_signature" in scores:
         print(f"BLEU signature: {scores['bleu_signature']}")
+    if "checkpoint" in scores:
+        print(f"tested: {scores['checkpoint']}")
     print_curve(results["val"].get("curve", []))
 
 

@@ -9,6 +9,7 @@ curve against training time, samples.txt, and the test sentences with their hypo
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
@@ -199,6 +200,8 @@ class RunRecorder(pl.Callback):
     def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         decoded = pl_module.scores.get("test", {})
         self.results["test"] = {
+            # best.ckpt, or the weights in memory: the final ones after a fit
+            "checkpoint": Path(trainer.ckpt_path).name if trainer.ckpt_path else "final weights",
             "loss": _metric(trainer, "test/loss"),
             **{key: value for key, value in decoded.items() if key != "hypotheses"},
         }

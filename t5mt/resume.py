@@ -52,6 +52,7 @@ RESUME_SAFE_KEYS = (
     "num_samples",
     "num_val_samples",
     "data.num_workers",
+    "test_ckpt",
 )
 
 

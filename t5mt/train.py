@@ -1,5 +1,6 @@
-"""Train: `python -m t5mt.train [overrides]` composes conf/, fits, tests the best checkpoint and
-writes the run folder (see t5mt.run_folder). Returns the best validation BLEU for sweepers."""
+"""Train: `python -m t5mt.train [overrides]` composes conf/, fits, tests the best checkpoint or the
+final weights (`test_ckpt`) and writes the run folder (see t5mt.run_folder). Returns the best
+validation BLEU for sweepers."""
 
 import logging
 import sys
@@ -15,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from t5mt.allocator import keep_freed_memory
 from t5mt.cli import reported_errors
 from t5mt.data.tokenizer import load_saved
+from t5mt.errors import ConfigError
 from t5mt.init_from import init_source
 from t5mt.native_bf16 import register_resolver
 from t5mt.recording import RunRecorder
@@ -24,6 +26,9 @@ from t5mt.run_folder import RunFolder, new_run_dir
 from t5mt.sweeps import run_job
 
 log = logging.getLogger(__name__)
+
+# test_ckpt: checkpoints/best.ckpt, or the weights the fit ended with
+TEST_CHECKPOINTS = ("best", "last")
 
 # conf/hydra/default.yaml names new run folders with it: unique even for runs started together
 OmegaConf.register_new_resolver("t5mt.new_run_dir", new_run_dir, replace=True)
@@ -44,6 +49,7 @@ def instantiate_all(group: DictConfig | None) -> list:
 def train(cfg: DictConfig, run: RunFolder) -> float | None:
     """Fit and test as `cfg` says in `run`: a new run, the continuation of an earlier attempt
     from its last checkpoint, or nothing for a run that completed. Returns the best val BLEU."""
+    check_test_ckpt(cfg.test_ckpt)
     config = OmegaConf.to_container(cfg, resolve=True)
     attempt = decide_attempt(run, config)
     if attempt.completed:
@@ -85,8 +91,18 @@ def train(cfg: DictConfig, run: RunFolder) -> float | None:
         if cfg.train:
             trainer.fit(module, datamodule=datamodule, ckpt_path=attempt.checkpoint)
         if cfg.test:
-            trainer.test(module, datamodule=datamodule, ckpt_path=best_checkpoint(trainer))
+            ckpt_path = best_checkpoint(trainer) if cfg.test_ckpt == "best" else None
+            trainer.test(module, datamodule=datamodule, ckpt_path=ckpt_path)
     return recorder.score
+
+
+def check_test_ckpt(choice: str) -> None:
+    """Raise ConfigError unless `choice` names a checkpoint the test can score."""
+    if choice not in TEST_CHECKPOINTS:
+        raise ConfigError(
+            f"test_ckpt={choice} is not a checkpoint the test can score: use best (the best "
+            "validation BLEU) or last (the final weights)"
+        )
 
 
 def best_checkpoint(trainer: pl.Trainer) -> str | None:

@@ -43,6 +43,7 @@ def test_a_run_writes_the_complete_run_folder(debug_run: Path) -> None:
     assert 0 <= results["padding_fraction"] < 1
     assert results["test"]["bleu_signature"].startswith("nrefs:1|case:mixed")
     assert {"bleu", "chrf", "loss"} <= set(results["test"])
+    assert results["test"]["checkpoint"] == "best.ckpt"
     assert "val" in results and "bleu" in results["val"]
     config = yaml.safe_load((debug_run / ".hydra/config.yaml").read_text())
     assert config["data"]["corpus"]["train_size"] == 400
@@ -109,6 +110,41 @@ def test_a_run_stopped_by_max_steps_mid_epoch_validates_its_final_weights(
     minutes = [point["minutes"] for point in curve]
     assert 0 < minutes[0] < minutes[1] <= results["train_seconds"] / 60 + 0.01
     assert all(point["loss"] > 0 for point in curve)
+
+
+@pytest.mark.slow
+def test_test_ckpt_last_scores_the_final_weights_instead_of_the_best(tmp_path: Path) -> None:
+    tested = {}
+    for choice in ("best", "last"):
+        # validations at steps 7 and 10; an untrained model's BLEU stays 0, and a tie keeps the
+        # first: best.ckpt holds step 7, the final weights step 10
+        result = train(
+            *SMALL_DATA,
+            "trainer.accelerator=cpu",
+            "trainer.max_steps=10",
+            "data.batching.batch_size=64",
+            f"test_ckpt={choice}",
+            f"hydra.run.dir={choice}",
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        tested[choice] = json.loads((tmp_path / choice / "results.json").read_text())["test"]
+    best = torch.load(
+        tmp_path / "best/checkpoints/best.ckpt", map_location="cpu", weights_only=False
+    )
+    assert best["global_step"] == 7
+    assert tested["best"]["checkpoint"] == "best.ckpt"
+    assert tested["last"]["checkpoint"] == "final weights"
+    # the same seed trains the same weights: the two tests scored different steps of them
+    assert tested["last"]["loss"] != tested["best"]["loss"]
+
+
+def test_an_unknown_test_ckpt_fails_before_training(tmp_path: Path) -> None:
+    result = train(*SMALL_DATA, "test_ckpt=average", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "test_ckpt=average" in result.stderr and "best" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run/checkpoints").exists()
 
 
 @pytest.mark.slow
